@@ -1,0 +1,5 @@
+"""`python -m policywatch`."""
+
+from policywatch.cli import main
+
+main()

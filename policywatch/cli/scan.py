@@ -1,0 +1,188 @@
+"""`policywatch scan`: fetch every feed, store new bulletins, extract their changes, summarise."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from policywatch.cli.common import (
+    DbOption,
+    FormatOption,
+    RulesOption,
+    emit,
+    err,
+    fail,
+    fail_problems,
+    load_engine,
+    message,
+    open_store,
+    out,
+    parse_severity,
+)
+from policywatch.models import ExitCode, Severity
+from policywatch.report.formats import OutputFormat, to_json
+from policywatch.report.safe import plain, terminal
+
+FeedsOption = Annotated[Path, typer.Option("--feeds", help="The feeds file.", dir_okay=False)]
+
+
+class _ProgressEvents:
+    """Draws one progress bar per feed on stderr (only on a terminal)."""
+
+    def __init__(self, console: Any):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}", markup=False),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _ProgressEvents:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def feed_started(self, feed: Any, index: int, total: int) -> None:
+        self.tasks[feed.name] = self.progress.add_task(plain(feed.name, 40), total=None, status="fetching")
+
+    def feed_progress(self, feed: Any, done: int, total: int, stage: str) -> None:
+        task = self.tasks.get(feed.name)
+        if task is not None and total:
+            self.progress.update(task, total=total, completed=done, status=stage)
+
+    def feed_finished(self, feed: Any, result: Any) -> None:
+        task = self.tasks.get(feed.name)
+        if task is None:
+            return
+        status = {"ok": f"{result.new_bulletins} new", "unchanged": "unchanged"}.get(result.status, "FAILED")
+        total = max(result.items, 1)
+        self.progress.update(task, total=total, completed=total, status=status)
+
+
+def _summary_dict(summary: Any) -> dict[str, Any]:
+    from policywatch.report.changes import change_records
+
+    return {
+        "run_id": summary.run_id,
+        "started_at": summary.started_at,
+        "finished_at": summary.finished_at,
+        "summary": {
+            "feeds": len(summary.feeds),
+            "feeds_ok": summary.feeds_ok,
+            "feeds_unchanged": summary.feeds_unchanged,
+            "feeds_failed": summary.feeds_failed,
+            "new_bulletins": summary.new_bulletins,
+            "revised_bulletins": summary.revised_bulletins,
+            "new_changes": len(summary.changes),
+            "new_changes_by_severity": summary.by_severity(),
+        },
+        "feeds": [
+            {
+                **dataclasses.asdict(f),
+                "error": plain(f.error) if f.error else None,
+                "warnings": [plain(w) for w in f.warnings],
+                "new_changes": list(f.new_changes),
+                "elapsed": round(f.elapsed, 3),
+            }
+            for f in summary.feeds
+        ],
+        "changes": change_records(summary.changes),
+    }
+
+
+def _print_summary(summary: Any, elapsed: float) -> None:
+    from policywatch.report.changes import change_table
+
+    console = out()
+    console.print(
+        f"Scanned {len(summary.feeds)} feed{'s' if len(summary.feeds) != 1 else ''} in {elapsed:.1f} s: "
+        f"{summary.feeds_ok} read, {summary.feeds_unchanged} unchanged, {summary.feeds_failed} failed.",
+        markup=False,
+    )
+    counts = summary.by_severity()
+    if summary.new_bulletins or summary.revised_bulletins or summary.changes:
+        by_level = " · ".join(f"{level} {counts[level.value]}" for level in reversed(list(Severity)))
+        revised = f" ({summary.revised_bulletins} revised)" if summary.revised_bulletins else ""
+        console.print(
+            f"New: {summary.new_bulletins} bulletin{'s' if summary.new_bulletins != 1 else ''}{revised}, "
+            f"{len(summary.changes)} change{'s' if len(summary.changes) != 1 else ''} ({by_level}).",
+            markup=False,
+        )
+    else:
+        console.print("Nothing new since the last scan: no new bulletins, no new changes.", markup=False)
+    for result in summary.feeds:
+        if result.status == "failed":
+            line = terminal(f"  failed: {result.name}: {result.error}")
+            line.stylize("red")
+            console.print(line)
+    if summary.changes:
+        console.print(change_table(summary.changes, title="New changes"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the scan command to the app."""
+
+    @app.command()
+    def scan(
+        feeds: FeedsOption = Path("feeds.yaml"),
+        db: DbOption = None,
+        rules: RulesOption = None,
+        fail_on: Annotated[
+            str | None,
+            typer.Option("--fail-on", help="Exit 1 if a new change is at or above this severity.", metavar="LEVEL"),
+        ] = None,
+        format: FormatOption = OutputFormat.TABLE,
+    ) -> None:
+        """Fetch the feeds, store new bulletins and extract their changes; show progress and a summary."""
+        from policywatch.config import load_feeds
+        from policywatch.pipeline import ScanEvents, run_scan
+        from policywatch.yamlio import FileProblems
+
+        if format not in (OutputFormat.TABLE, OutputFormat.JSON):
+            fail(ExitCode.USAGE, "scan prints --format table or json")
+        level = parse_severity(fail_on, "--fail-on")
+        try:
+            config = load_feeds(feeds)
+        except FileProblems as exc:
+            fail_problems(exc.problems)
+        store = open_store(db)
+        assert store is not None
+        engine_holder: list[Any] = []
+
+        def engine() -> Any:
+            if not engine_holder:
+                engine_holder.append(load_engine(rules))
+            return engine_holder[0]
+
+        if not config.feeds:
+            message(f"{feeds}: no feeds configured")
+        started = time.monotonic()
+        console = err()
+        show_progress = console.is_terminal and format is OutputFormat.TABLE and bool(config.feeds)
+        try:
+            if show_progress:
+                with _ProgressEvents(console) as events:
+                    summary = run_scan(config, store, engine, events=events)  # type: ignore[arg-type]
+            else:
+                summary = run_scan(config, store, engine, events=ScanEvents())
+        finally:
+            store.close()
+        if format is OutputFormat.JSON:
+            emit(to_json(_summary_dict(summary)) + "\n", None)
+        else:
+            _print_summary(summary, time.monotonic() - started)
+        if summary.all_failed:
+            fail(ExitCode.OPERATIONAL, "no feed could be read")
+        if level is not None and any(Severity.parse(c.change.severity).rank >= level.rank for c in summary.changes):
+            raise typer.Exit(int(ExitCode.FINDINGS))

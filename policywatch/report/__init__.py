@@ -1,0 +1,1 @@
+"""Output formats: terminal tables, JSON / JSON lines, CSV and markdown; all escaping of untrusted text."""

@@ -1,0 +1,71 @@
+"""Rendering lists of records as JSON, JSON lines, CSV or a markdown table (terminal tables are the CLI's)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from policywatch.models import StrEnum
+from policywatch.report.safe import markdown_cell
+
+
+class OutputFormat(StrEnum):
+    """The output formats of listing commands."""
+
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+
+def to_json(value: Any) -> str:
+    """Pretty JSON, UTF-8 characters kept, keys in the order given."""
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def to_jsonl(records: Iterable[dict[str, Any]]) -> str:
+    """One compact JSON object per line."""
+    return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+
+
+def _flat(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _formula_safe(value: str) -> str:
+    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def to_csv(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """CSV with a header row; lists joined with ';'; cells that a spreadsheet would run as formulas quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_formula_safe(_flat(record.get(c))) for c in columns])
+    return buffer.getvalue()
+
+
+def to_markdown_table(
+    records: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    headers: Sequence[str] | None = None,
+    limits: dict[str, int] | None = None,
+) -> str:
+    """A GitHub-flavoured markdown table; every cell escaped."""
+    limits = limits or {}
+    head = list(headers or columns)
+    lines = ["| " + " | ".join(markdown_cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for record in records:
+        cells = [markdown_cell(_flat(record.get(c)), limits.get(c)) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,574 @@
+"""The SQLite history: schema, forward migrations and every query. Nothing else in policywatch writes SQL.
+
+The file is a plain sqlite-utils database, readable by any SQLite tool; `schema_migrations` records which
+migrations have run, so an older file is brought forward when a newer policywatch opens it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from policywatch.models import Bulletin, Change, Severity
+
+DEFAULT_DB = "policywatch.db"
+BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used; str() is a one-line reason naming the file."""
+
+
+def utcnow() -> str:
+    """The current UTC time as ISO 8601 with seconds and a Z."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# --- migrations -------------------------------------------------------------------------------------
+
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db["feeds"].create(
+        {
+            "name": str,
+            "url": str,
+            "kind": str,
+            "jurisdiction": str,
+            "language": str,
+            "etag": str,
+            "last_modified": str,
+            "body_sha256": str,
+            "last_fetched_at": str,
+            "last_success_at": str,
+            "last_new_item_at": str,
+            "last_status": str,
+            "last_http_status": int,
+            "last_error": str,
+            "consecutive_failures": int,
+        },
+        pk="name",
+        defaults={"consecutive_failures": 0},
+    )
+    db["bulletins"].create(
+        {
+            "id": str,
+            "feed": str,
+            "guid": str,
+            "title": str,
+            "link": str,
+            "published": str,
+            "text": str,
+            "content_hash": str,
+            "language": str,
+            "jurisdiction": str,
+            "fetched_at": str,
+            "updated_at": str,
+            "revision": int,
+        },
+        pk="id",
+        defaults={"revision": 1},
+    )
+    db["bulletin_revisions"].create(
+        {"bulletin_id": str, "revision": int, "title": str, "text": str, "content_hash": str, "fetched_at": str},
+        pk=("bulletin_id", "revision"),
+    )
+    db["runs"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "feeds_file": str,
+            "status": str,
+            "feeds_ok": int,
+            "feeds_unchanged": int,
+            "feeds_failed": int,
+            "new_bulletins": int,
+            "revised_bulletins": int,
+            "new_changes": int,
+        },
+        pk="id",
+    )
+    db["changes"].create(
+        {
+            "id": str,
+            "bulletin_id": str,
+            "rule_id": str,
+            "rules_version": str,
+            "category": str,
+            "direction": str,
+            "severity": str,
+            "severity_rank": int,
+            "jurisdiction": str,
+            "affected_countries": str,
+            "hs_codes": str,
+            "new_rate_percent": float,
+            "old_rate_percent": float,
+            "effective_date": str,
+            "evidence": str,
+            "detected_at": str,
+            "run_id": int,
+        },
+        pk="id",
+    )
+    db["bulletins"].create_index(["feed"])
+    db["bulletins"].create_index(["published"])
+    for columns in (["bulletin_id"], ["detected_at"], ["jurisdiction"], ["category"], ["run_id"], ["effective_date"]):
+        db["changes"].create_index(columns)
+
+
+MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = ((1, "initial schema", _m1_initial),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+# --- records read back ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the database remembers about a feed between scans."""
+
+    name: str
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """A feed's health as `feeds list` shows it."""
+
+    name: str
+    url: str
+    kind: str
+    jurisdiction: str
+    language: str
+    last_fetched_at: str | None
+    last_success_at: str | None
+    last_new_item_at: str | None
+    last_status: str | None
+    last_http_status: int | None
+    last_error: str | None
+    consecutive_failures: int
+    items: int
+    newest_published: str | None
+
+
+@dataclass(frozen=True)
+class StoredChange:
+    """A change as stored, with the bulletin it came from."""
+
+    change: Change
+    detected_at: str
+    run_id: int | None
+    feed: str | None
+    title: str | None
+    link: str | None
+    published: str | None
+
+    def record(self) -> dict[str, Any]:
+        """The contract record plus where it came from, for JSON and CSV output."""
+        out = self.change.contract()
+        out.update(
+            detected_at=self.detected_at,
+            feed=self.feed,
+            title=self.title,
+            link=self.link,
+            published=self.published,
+        )
+        return out
+
+
+@dataclass(frozen=True)
+class ChangeFilter:
+    """Which stored changes to list; every field narrows, None means any."""
+
+    markets: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    severity_min: Severity | None = None
+    since: str | None = None  # ISO timestamp: detected at or after
+    run_id: int | None = None
+    ids: tuple[str, ...] = ()
+
+
+#: EU member states: a change issued by the EU applies to each of these markets.
+EU_MEMBERS = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE HU".split())
+
+
+def _dumps(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _loads(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    try:
+        loaded = json.loads(value)
+    except json.JSONDecodeError:
+        return ()
+    return tuple(str(v) for v in loaded) if isinstance(loaded, list) else ()
+
+
+def change_from_row(row: dict[str, Any]) -> Change:
+    """Rebuild a Change from a `changes` row."""
+    return Change(
+        id=row["id"],
+        bulletin_id=row["bulletin_id"],
+        rule_id=row["rule_id"],
+        rules_version=row["rules_version"] or "",
+        category=row["category"],
+        direction=row["direction"],
+        severity=row["severity"],
+        jurisdiction=row["jurisdiction"],
+        affected_countries=_loads(row["affected_countries"]),
+        hs_codes=_loads(row["hs_codes"]),
+        new_rate_percent=row["new_rate_percent"],
+        old_rate_percent=row["old_rate_percent"],
+        effective_date=row["effective_date"],
+        evidence=row["evidence"] or "",
+    )
+
+
+# --- the store --------------------------------------------------------------------------------------
+
+
+class Store:
+    """An open policywatch database. Use `Store.open(path)`; close it (or use it as a context manager)."""
+
+    def __init__(self, db: sqlite_utils.Database, path: str):
+        self.db = db
+        self.path = path
+
+    # opening -----------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
+        """Open (and migrate) the database at path; with create=False a missing file opens as empty, in memory.
+
+        Raises StoreError, leaving the file untouched, when it is not a SQLite database, is corrupt, or cannot
+        be created.
+        """
+        shown = str(path or DEFAULT_DB)
+        if not create and not os.path.exists(shown):
+            db = sqlite_utils.Database(memory=True)
+            store = cls(db, shown)
+            store._migrate()
+            return store
+        target = Path(shown)
+        if target.is_dir():
+            raise StoreError(f"{shown}: is a directory, not a database file")
+        if not target.exists() and not target.parent.exists():
+            raise StoreError(f"{shown}: cannot create the database: directory {str(target.parent)!r} does not exist")
+        if target.exists() and target.stat().st_size > 0:
+            with open(target, "rb") as handle:
+                if handle.read(16) != b"SQLite format 3\x00":
+                    raise StoreError(f"{shown}: not a SQLite database (left untouched)")
+        try:
+            conn = sqlite3.connect(shown, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{shown}: cannot open the database: {exc}") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Reading the schema first detects a corrupt file before anything is written to it.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            db = sqlite_utils.Database(conn)
+            store = cls(db, shown)
+            if db.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.conn.execute("PRAGMA journal_mode = WAL")
+            db.conn.execute("PRAGMA foreign_keys = ON")
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            reason = str(exc)
+            if "readonly" in reason or "unable to open" in reason:
+                raise StoreError(f"{shown}: cannot write the database: {reason}") from None
+            if "locked" in reason or "busy" in reason:
+                raise StoreError(f"{shown}: the database is busy (another policywatch is writing); try again") from None
+            raise StoreError(f"{shown}: not a usable SQLite database ({reason}); left untouched") from None
+        return store
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        db = self.db
+        if "schema_migrations" not in db.table_names():
+            with self.transaction():
+                db["schema_migrations"].create(
+                    {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True
+                )
+        done = {row["version"] for row in db["schema_migrations"].rows}
+        newest = max(done, default=0)
+        if newest > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer policywatch (schema {newest}, this one knows {SCHEMA_VERSION}); upgrade"
+            )
+        for version, name, apply in MIGRATIONS:
+            if version in done:
+                continue
+            with self.transaction():
+                # Another process may have migrated while we waited for the write lock.
+                if db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", [version]).fetchone():
+                    continue
+                apply(db)
+                db["schema_migrations"].insert({"version": version, "name": name, "applied_at": utcnow()})
+
+    @property
+    def schema_version(self) -> int:
+        """The newest migration applied to this file."""
+        row = self.db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; takes the write lock at once (BEGIN IMMEDIATE) so writers queue cleanly."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    # feeds -------------------------------------------------------------------------------------------
+
+    def feed_state(self, name: str) -> FeedState | None:
+        """What was remembered about a feed at its last fetch."""
+        row = self.db.execute(
+            "SELECT name, etag, last_modified, body_sha256, consecutive_failures FROM feeds WHERE name = ?", [name]
+        ).fetchone()
+        if row is None:
+            return None
+        return FeedState(
+            name=row[0], etag=row[1], last_modified=row[2], body_sha256=row[3], consecutive_failures=int(row[4] or 0)
+        )
+
+    def feed_row(self, name: str) -> dict[str, Any] | None:
+        """The stored row of a feed, as a dict."""
+        rows = list(self.db.query("SELECT * FROM feeds WHERE name = ?", [name]))
+        return rows[0] if rows else None
+
+    def save_feed(self, name: str, **fields: Any) -> None:
+        """Insert or update a feed's row with the given columns."""
+        self.db["feeds"].upsert({"name": name, **fields}, pk="name")
+
+    def feeds_health(self, names: Iterable[str] | None = None) -> list[FeedHealth]:
+        """Every stored feed (or those named) with its health and item count, ordered by name."""
+        sql = """
+            SELECT f.*, count(b.id) AS items, max(b.published) AS newest_published
+            FROM feeds f LEFT JOIN bulletins b ON b.feed = f.name
+            GROUP BY f.name ORDER BY f.name
+        """
+        wanted = set(names) if names is not None else None
+        out = []
+        for row in self.db.query(sql):
+            if wanted is not None and row["name"] not in wanted:
+                continue
+            out.append(
+                FeedHealth(
+                    name=row["name"],
+                    url=row["url"],
+                    kind=row["kind"],
+                    jurisdiction=row["jurisdiction"],
+                    language=row["language"],
+                    last_fetched_at=row["last_fetched_at"],
+                    last_success_at=row["last_success_at"],
+                    last_new_item_at=row["last_new_item_at"],
+                    last_status=row["last_status"],
+                    last_http_status=row["last_http_status"],
+                    last_error=row["last_error"],
+                    consecutive_failures=int(row["consecutive_failures"] or 0),
+                    items=int(row["items"]),
+                    newest_published=row["newest_published"],
+                )
+            )
+        return out
+
+    # bulletins ---------------------------------------------------------------------------------------
+
+    def bulletin_hashes(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """For the given bulletin ids already stored: id -> (content_hash, revision)."""
+        out: dict[str, tuple[str, int]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT id, content_hash, revision FROM bulletins WHERE id IN ({marks})", chunk
+            ):
+                out[row[0]] = (row[1], int(row[2] or 1))
+        return out
+
+    def save_bulletins(self, new: Sequence[Bulletin], revised: Sequence[Bulletin], fetched_at: str) -> None:
+        """Store new bulletins, and revised ones with their previous text kept in bulletin_revisions."""
+        if new:
+            self.db["bulletins"].insert_all(
+                ({**_bulletin_row(b), "fetched_at": fetched_at, "updated_at": fetched_at, "revision": 1} for b in new),
+                pk="id",
+                ignore=True,
+            )
+        for bulletin in revised:
+            old = self.db.execute(
+                "SELECT title, text, content_hash, fetched_at, revision, updated_at FROM bulletins WHERE id = ?",
+                [bulletin.id],
+            ).fetchone()
+            if old is None:
+                continue
+            revision = int(old[4] or 1)
+            self.db["bulletin_revisions"].insert(
+                {
+                    "bulletin_id": bulletin.id,
+                    "revision": revision,
+                    "title": old[0],
+                    "text": old[1],
+                    "content_hash": old[2],
+                    "fetched_at": old[5] or old[3],
+                },
+                pk=("bulletin_id", "revision"),
+                replace=True,
+            )
+            self.db["bulletins"].update(
+                bulletin.id, {**_bulletin_row(bulletin), "updated_at": fetched_at, "revision": revision + 1}
+            )
+
+    def count(self, table: str) -> int:
+        """Rows in a table (0 when it does not exist)."""
+        if table not in self.db.table_names():
+            return 0
+        return int(self.db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
+
+    # changes -----------------------------------------------------------------------------------------
+
+    def save_changes(self, changes: Sequence[Change], *, run_id: int | None, detected_at: str) -> list[str]:
+        """Store changes not seen before (by id); return the ids that were new."""
+        if not changes:
+            return []
+        ids = [c.id for c in changes]
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(r[0] for r in self.db.execute(f"SELECT id FROM changes WHERE id IN ({marks})", chunk))
+        fresh = []
+        seen: set[str] = set()
+        for change in changes:
+            if change.id in known or change.id in seen:
+                continue
+            seen.add(change.id)
+            fresh.append(change)
+        if fresh:
+            self.db["changes"].insert_all(
+                (
+                    {
+                        **change.contract(),
+                        "affected_countries": _dumps(change.affected_countries),
+                        "hs_codes": _dumps(change.hs_codes),
+                        "severity_rank": Severity.parse(change.severity).rank,
+                        "detected_at": detected_at,
+                        "run_id": run_id,
+                    }
+                    for change in fresh
+                ),
+                pk="id",
+                ignore=True,
+            )
+        return [c.id for c in fresh]
+
+    def query_changes(self, flt: ChangeFilter = ChangeFilter(), *, limit: int | None = None) -> list[StoredChange]:
+        """Stored changes matching the filter, newest first (by effective date, then detection)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if flt.markets:
+            markets = {m.upper() for m in flt.markets}
+            if markets & EU_MEMBERS:
+                markets.add("EU")
+            where.append(f"c.jurisdiction IN ({','.join('?' * len(markets))})")
+            params.extend(sorted(markets))
+        if flt.categories:
+            where.append(f"c.category IN ({','.join('?' * len(flt.categories))})")
+            params.extend(flt.categories)
+        if flt.severity_min is not None:
+            where.append("c.severity_rank >= ?")
+            params.append(flt.severity_min.rank)
+        if flt.since:
+            where.append("c.detected_at >= ?")
+            params.append(flt.since)
+        if flt.run_id is not None:
+            where.append("c.run_id = ?")
+            params.append(flt.run_id)
+        if flt.ids:
+            where.append(f"c.id IN ({','.join('?' * len(flt.ids))})")
+            params.extend(flt.ids)
+        sql = (
+            "SELECT c.*, b.feed AS b_feed, b.title AS b_title, b.link AS b_link, b.published AS b_published "
+            "FROM changes c LEFT JOIN bulletins b ON b.id = c.bulletin_id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY c.severity_rank DESC, coalesce(c.effective_date, b.published, c.detected_at) DESC, c.id"
+            + (f" LIMIT {int(limit)}" if limit else "")
+        )
+        return [
+            StoredChange(
+                change=change_from_row(row),
+                detected_at=row["detected_at"],
+                run_id=row["run_id"],
+                feed=row["b_feed"],
+                title=row["b_title"],
+                link=row["b_link"],
+                published=row["b_published"],
+            )
+            for row in self.db.query(sql, params)
+        ]
+
+    # runs --------------------------------------------------------------------------------------------
+
+    def start_run(self, feeds_file: str) -> int:
+        """Record the start of a scan; return its run id."""
+        with self.transaction():
+            table = self.db["runs"].insert({"started_at": utcnow(), "feeds_file": feeds_file, "status": "running"})
+        return int(table.last_pk)
+
+    def finish_run(self, run_id: int, **counts: Any) -> None:
+        """Record a scan's end and its counts."""
+        with self.transaction():
+            self.db["runs"].update(run_id, {"finished_at": utcnow(), **counts})
+
+    def last_runs(self, n: int = 10) -> list[dict[str, Any]]:
+        """The newest runs, newest first."""
+        return list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [n]))
+
+
+def _bulletin_row(b: Bulletin) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "feed": b.feed,
+        "guid": b.guid,
+        "title": b.title,
+        "link": b.link,
+        "published": b.published,
+        "text": b.text,
+        "content_hash": b.content_hash,
+        "language": b.language,
+        "jurisdiction": b.jurisdiction,
+    }
