@@ -14,11 +14,12 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from policywatch.models import Bulletin, Change, Severity
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 DEFAULT_DB = "policywatch.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -242,27 +243,41 @@ def change_from_row(row: dict[str, Any]) -> Change:
 
 
 class Store:
-    """An open policywatch database. Use `Store.open(path)`; close it (or use it as a context manager)."""
+    """An open policywatch database. Use `Store.open(path)`; close it (or use it as a context manager).
 
-    def __init__(self, db: sqlite_utils.Database, path: str):
-        self.db = db
+    Reads go straight through sqlite3; sqlite-utils (slow to import) is loaded on the first write, so
+    read-only commands start fast.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: str):
+        self.conn = conn
         self.path = path
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The sqlite-utils view of the connection, for writes and schema changes."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     # opening -----------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
-        """Open (and migrate) the database at path; with create=False a missing file opens as empty, in memory.
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Store:
+        """Open (creating and migrating as needed) the database at path.
 
         Raises StoreError, leaving the file untouched, when it is not a SQLite database, is corrupt, or cannot
         be created.
         """
         shown = str(path or DEFAULT_DB)
-        if not create and not os.path.exists(shown):
-            db = sqlite_utils.Database(memory=True)
-            store = cls(db, shown)
-            store._migrate()
-            return store
         target = Path(shown)
         if target.is_dir():
             raise StoreError(f"{shown}: is a directory, not a database file")
@@ -280,11 +295,10 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # Reading the schema first detects a corrupt file before anything is written to it.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            db = sqlite_utils.Database(conn)
-            store = cls(db, shown)
-            if db.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                db.conn.execute("PRAGMA journal_mode = WAL")
-            db.conn.execute("PRAGMA foreign_keys = ON")
+            store = cls(conn, shown)
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
             store._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -298,7 +312,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection."""
-        self.db.close()
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -307,8 +321,13 @@ class Store:
         self.close()
 
     def _migrate(self) -> None:
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "schema_migrations" in tables:
+            done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
+            if done >= {version for version, _, _ in MIGRATIONS} and max(done) <= SCHEMA_VERSION:
+                return  # up to date: no write, no sqlite-utils
         db = self.db
-        if "schema_migrations" not in db.table_names():
+        if "schema_migrations" not in tables:
             with self.transaction():
                 db["schema_migrations"].create(
                     {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True
@@ -332,13 +351,13 @@ class Store:
     @property
     def schema_version(self) -> int:
         """The newest migration applied to this file."""
-        row = self.db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction; takes the write lock at once (BEGIN IMMEDIATE) so writers queue cleanly."""
-        conn = self.db.conn
+        conn = self.conn
         if conn.in_transaction:
             with self.db.atomic():
                 yield
@@ -357,7 +376,7 @@ class Store:
 
     def feed_state(self, name: str) -> FeedState | None:
         """What was remembered about a feed at its last fetch."""
-        row = self.db.execute(
+        row = self.conn.execute(
             "SELECT name, etag, last_modified, body_sha256, consecutive_failures FROM feeds WHERE name = ?", [name]
         ).fetchone()
         if row is None:
@@ -368,7 +387,7 @@ class Store:
 
     def feed_row(self, name: str) -> dict[str, Any] | None:
         """The stored row of a feed, as a dict."""
-        rows = list(self.db.query("SELECT * FROM feeds WHERE name = ?", [name]))
+        rows = self._rows("SELECT * FROM feeds WHERE name = ?", [name])
         return rows[0] if rows else None
 
     def save_feed(self, name: str, **fields: Any) -> None:
@@ -384,7 +403,7 @@ class Store:
         """
         wanted = set(names) if names is not None else None
         out = []
-        for row in self.db.query(sql):
+        for row in self._rows(sql):
             if wanted is not None and row["name"] not in wanted:
                 continue
             out.append(
@@ -415,7 +434,7 @@ class Store:
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
+            for row in self.conn.execute(
                 f"SELECT id, content_hash, revision FROM bulletins WHERE id IN ({marks})", chunk
             ):
                 out[row[0]] = (row[1], int(row[2] or 1))
@@ -430,7 +449,7 @@ class Store:
                 ignore=True,
             )
         for bulletin in revised:
-            old = self.db.execute(
+            old = self.conn.execute(
                 "SELECT title, text, content_hash, fetched_at, revision, updated_at FROM bulletins WHERE id = ?",
                 [bulletin.id],
             ).fetchone()
@@ -455,9 +474,10 @@ class Store:
 
     def count(self, table: str) -> int:
         """Rows in a table (0 when it does not exist)."""
-        if table not in self.db.table_names():
+        exists = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
+        if not exists:
             return 0
-        return int(self.db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
+        return int(self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
 
     # changes -----------------------------------------------------------------------------------------
 
@@ -470,7 +490,7 @@ class Store:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            known.update(r[0] for r in self.db.execute(f"SELECT id FROM changes WHERE id IN ({marks})", chunk))
+            known.update(r[0] for r in self.conn.execute(f"SELECT id FROM changes WHERE id IN ({marks})", chunk))
         fresh = []
         seen: set[str] = set()
         for change in changes:
@@ -538,7 +558,7 @@ class Store:
                 link=row["b_link"],
                 published=row["b_published"],
             )
-            for row in self.db.query(sql, params)
+            for row in self._rows(sql, params)
         ]
 
     # runs --------------------------------------------------------------------------------------------
@@ -556,7 +576,7 @@ class Store:
 
     def last_runs(self, n: int = 10) -> list[dict[str, Any]]:
         """The newest runs, newest first."""
-        return list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [n]))
+        return self._rows("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [n])
 
 
 def _bulletin_row(b: Bulletin) -> dict[str, Any]:

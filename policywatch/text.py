@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bs4 import BeautifulSoup
-
 # C0/C1 control characters except tab and newline, plus the zero-width and bidi-override characters
 # that can hide or reorder text in a terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -79,6 +77,8 @@ def html_to_text(html: str) -> str:
     """
     if not looks_like_html(html):
         return normalize(html)
+    from bs4 import BeautifulSoup  # imported here: most commands never parse HTML, and bs4 is slow to import
+
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
@@ -99,6 +99,8 @@ _ABBREVIATIONS = frozenset(
     nov dec approx dept gov govt est a.m p.m op cit ibid viz nr n° nº núm art° sr sra lic ing
     """.split()
 )
+# Dotted initialisms ("U.S.C.", "C.F.R.", "e.g.") end in a stop that does not end the sentence.
+_DOTTED = re.compile(r"^(?:[a-z]\.)+[a-z]$")
 _LATIN_END = re.compile(r"[.!?;](?:[\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-ZÀ-ÖØ-ÞĀ-Ž0-9¿¡])")
 _CJK_END = re.compile(r"(?<=[。！？；!?])(?![」』”’)）])")
 
@@ -112,7 +114,7 @@ def _latin_splits(line: str) -> list[str]:
             word = line[start:stop].rsplit(None, 1)[-1] if line[start:stop].strip() else ""
             word = word.lstrip("(\"'“[").lower()
             # "U.S." / "No." / an initial like "J." / a section number like "1." do not end a sentence.
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or word.isdigit():
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or word.isdigit() or _DOTTED.match(word):
                 continue
         piece = line[start : m.end()].strip()
         if piece:

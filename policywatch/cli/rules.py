@@ -43,7 +43,7 @@ def test_rules(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show passing examples too.")] = False,
 ) -> None:
     """Run every rule's embedded examples: `match` must fire, `no_match` must not; `todo` is reported only."""
-    from policywatch.report.safe import terminal
+    from policywatch.report.safe import plain, terminal
     from policywatch.rule_tests import run_rule_tests
 
     engine = load_engine(rules)
@@ -52,12 +52,15 @@ def test_rules(
     todo_open = [o for o in outcomes if o.test.kind == "todo" and not o.passed]
     todo_fixed = [o for o in outcomes if o.test.kind == "todo" and o.passed]
     for outcome in outcomes:
+        example = plain(outcome.test.title or outcome.test.text, 70)
         if outcome.failed:
-            line = terminal(f"FAIL {outcome.where} {outcome.rule.id} [{outcome.test.kind}]: {outcome.detail}")
+            line = terminal(
+                f"FAIL {outcome.where} {outcome.rule.id} [{outcome.test.kind}] {example!r}: {outcome.detail}"
+            )
             line.stylize("red")
         elif outcome.test.kind == "todo":
             state = "todo fixed, promote it to match" if outcome.passed else "todo"
-            line = terminal(f"{state} {outcome.where} {outcome.rule.id}: {outcome.detail}")
+            line = terminal(f"{state} {outcome.where} {outcome.rule.id} {example!r}: {outcome.detail}")
             line.stylize("yellow")
         elif verbose:
             line = terminal(f"ok   {outcome.where} {outcome.rule.id} [{outcome.test.kind}]")

@@ -374,8 +374,10 @@ def _blocked(rule: Rule, found: Found, sentence: int, chosen: list[Span]) -> boo
         high = max(e for _, e in chosen) + rule.near
         for group in rule.unless_near:
             for start, end in found.get(group.key, {}).get(sentence, ()):
-                # A blocker may contain a matched word ("de minimis tariff" around "de minimis") but not be it.
-                if start < high and end > low and (start, end) not in chosen:
+                # A blocker wider than a matched phrase blocks ("de minimis tariff" around "de minimis"); one
+                # inside a matched phrase does not ("deixam de" inside "deixam de pagar").
+                inside = any(c_start <= start and end <= c_end for c_start, c_end in chosen)
+                if start < high and end > low and not inside:
                     return True
     return False
 
