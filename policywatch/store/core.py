@@ -1,22 +1,18 @@
-"""The SQLite history: schema, forward migrations and every query. Nothing else in policywatch writes SQL.
-
-The file is a plain sqlite-utils database, readable by any SQLite tool; `schema_migrations` records which
-migrations have run, so an older file is brought forward when a newer policywatch opens it.
-"""
+"""The Store: opening, migrating and transactions, and the queries for feeds, bulletins, changes and runs."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policywatch.models import Bulletin, Change, Severity
+from policywatch.store.schema import MIGRATIONS, SCHEMA_VERSION, utcnow
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -27,107 +23,6 @@ BUSY_TIMEOUT_MS = 30_000
 
 class StoreError(Exception):
     """The database cannot be opened or used; str() is a one-line reason naming the file."""
-
-
-def utcnow() -> str:
-    """The current UTC time as ISO 8601 with seconds and a Z."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-# --- migrations -------------------------------------------------------------------------------------
-
-
-def _m1_initial(db: sqlite_utils.Database) -> None:
-    db["feeds"].create(
-        {
-            "name": str,
-            "url": str,
-            "kind": str,
-            "jurisdiction": str,
-            "language": str,
-            "etag": str,
-            "last_modified": str,
-            "body_sha256": str,
-            "last_fetched_at": str,
-            "last_success_at": str,
-            "last_new_item_at": str,
-            "last_status": str,
-            "last_http_status": int,
-            "last_error": str,
-            "consecutive_failures": int,
-        },
-        pk="name",
-        defaults={"consecutive_failures": 0},
-    )
-    db["bulletins"].create(
-        {
-            "id": str,
-            "feed": str,
-            "guid": str,
-            "title": str,
-            "link": str,
-            "published": str,
-            "text": str,
-            "content_hash": str,
-            "language": str,
-            "jurisdiction": str,
-            "fetched_at": str,
-            "updated_at": str,
-            "revision": int,
-        },
-        pk="id",
-        defaults={"revision": 1},
-    )
-    db["bulletin_revisions"].create(
-        {"bulletin_id": str, "revision": int, "title": str, "text": str, "content_hash": str, "fetched_at": str},
-        pk=("bulletin_id", "revision"),
-    )
-    db["runs"].create(
-        {
-            "id": int,
-            "started_at": str,
-            "finished_at": str,
-            "feeds_file": str,
-            "status": str,
-            "feeds_ok": int,
-            "feeds_unchanged": int,
-            "feeds_failed": int,
-            "new_bulletins": int,
-            "revised_bulletins": int,
-            "new_changes": int,
-        },
-        pk="id",
-    )
-    db["changes"].create(
-        {
-            "id": str,
-            "bulletin_id": str,
-            "rule_id": str,
-            "rules_version": str,
-            "category": str,
-            "direction": str,
-            "severity": str,
-            "severity_rank": int,
-            "jurisdiction": str,
-            "affected_countries": str,
-            "hs_codes": str,
-            "new_rate_percent": float,
-            "old_rate_percent": float,
-            "effective_date": str,
-            "evidence": str,
-            "detected_at": str,
-            "run_id": int,
-        },
-        pk="id",
-    )
-    db["bulletins"].create_index(["feed"])
-    db["bulletins"].create_index(["published"])
-    for columns in (["bulletin_id"], ["detected_at"], ["jurisdiction"], ["category"], ["run_id"], ["effective_date"]):
-        db["changes"].create_index(columns)
-
-
-MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = ((1, "initial schema", _m1_initial),)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 # --- records read back ------------------------------------------------------------------------------
