@@ -164,7 +164,7 @@ def parse_since(value: str | None, *, now: dt.datetime | None = None) -> str | N
     """`30d`, `12h`, `2w`, `6m`, `1y`, or an ISO date/time, as an ISO UTC timestamp; exit 2 when unreadable."""
     if not value:
         return None
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     match = _DURATION.match(value)
     if match:
         days = int(match.group(1)) * _UNIT_DAYS[match.group(2).lower()]
@@ -175,8 +175,8 @@ def parse_since(value: str | None, *, now: dt.datetime | None = None) -> str | N
         except ValueError:
             fail(ExitCode.USAGE, f"--since {value!r}: use a duration like 30d, 12h, 2w, or a date like 2026-01-31")
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_severity(value: str | None, option: str) -> Severity | None:

@@ -42,7 +42,7 @@ def _health(row: dict[str, Any], stale_after_days: float | None, now: dt.datetim
                 moment = None
             if moment is not None:
                 if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=dt.timezone.utc)
+                    moment = moment.replace(tzinfo=dt.UTC)
                 if now - moment > dt.timedelta(days=stale_after_days):
                     return f"stale (nothing new for {(now - moment).days} d)"
     return "ok"
@@ -70,7 +70,7 @@ def list_feeds(
     stored = {h.name: h for h in store.feeds_health()} if store is not None else {}
     if store is not None:
         store.close()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     rows = []
     for name in list(configured) + [n for n in stored if n not in configured]:
         health = stored.get(name)

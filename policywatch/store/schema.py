@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def utcnow() -> str:
     """The current UTC time as ISO 8601 with seconds and a Z."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
