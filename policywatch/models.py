@@ -6,14 +6,7 @@ Records are frozen dataclasses; every stage is a plain function over them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum, IntEnum
-
-
-class StrEnum(str, Enum):
-    """A string-valued enum whose str() is its value (for CLI choices and JSON)."""
-
-    def __str__(self) -> str:
-        return str(self.value)
+from enum import IntEnum, StrEnum
 
 
 class Category(StrEnum):
