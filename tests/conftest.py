@@ -32,6 +32,12 @@ class Runner:
         return result
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """Every local HTTP server listens on 127.0.0.1 (an ephemeral port): tests never leave the machine."""
+    return ("127.0.0.1", 0)
+
+
 @pytest.fixture
 def run() -> Runner:
     """`run("scan", "--feeds", ...)` returns click's Result (exit_code, stdout, stderr)."""

@@ -22,11 +22,6 @@ ETAG = '"v1-abc"'
 LAST_MODIFIED = "Tue, 05 Mar 2024 10:00:00 GMT"
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address():
-    return ("127.0.0.1", 0)
-
-
 @pytest.fixture
 def waits() -> list[float]:
     """The waits a Fetcher asked for, instead of sleeping them."""
