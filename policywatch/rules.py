@@ -2,8 +2,10 @@
 
 A rule file holds a `lexicon` (named phrase lists, per language) and `rules`. A rule fires on a sentence
 where every group of its `all` list matches (optionally `within` N tokens of each other), unless one of
-its `unless` groups matches there too. Groups are `$name` lexicon references or inline lists; an entry of
-a list is a phrase (matched case- and inflection-insensitively) or a spaCy token pattern (a list of dicts).
+its `unless` groups matches in that sentence, an `unless_near` group within `near` tokens of the match,
+or an `unless_document` group anywhere in the document. Groups are `$name` lexicon references or
+inline lists; an entry of a list is a phrase (matched case- and inflection-insensitively; `*` skips up to
+four words) or a spaCy token pattern (a list of dicts).
 Loading returns `(ruleset, problems)` so every problem in every file is reported at once; the engine runs
 what is valid.
 """
@@ -36,6 +38,7 @@ RULE_KEYS = (
     "within",
     "unless",
     "unless_near",
+    "unless_document",
     "near",
     "scope",
     "weight",
@@ -80,6 +83,7 @@ class Entry:
     phrase: str | None = None
     tokens: tuple[dict[str, Any], ...] | None = None
     line: int | None = None
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class Rule:
     groups: tuple[Group, ...]
     unless: tuple[Group, ...]
     unless_near: tuple[Group, ...]
+    unless_document: tuple[Group, ...]
     near: int
     within: int | None
     scope: str
@@ -216,9 +221,9 @@ class _FileReader:
                 if not item.strip():
                     self.problem(at, f"{what}: empty phrase")
                 else:
-                    out.append(Entry(phrase=item.strip(), line=at))
+                    out.append(Entry(phrase=item.strip(), line=at, path=self.shown))
             elif isinstance(item, list) and item and all(isinstance(t, dict) for t in item):
-                out.append(Entry(tokens=tuple(dict(t) for t in item), line=at))
+                out.append(Entry(tokens=tuple(dict(t) for t in item), line=at, path=self.shown))
             else:
                 self.problem(at, f"{what}: each entry must be a phrase (text) or a token pattern (a list of mappings)")
         return tuple(out)
@@ -479,6 +484,16 @@ class _FileReader:
             )
             if group:
                 unless_near.append(group)
+        unless_document: list[Group] = []
+        raw_doc = raw.get("unless_document") or []
+        if not isinstance(raw_doc, list):
+            raw_doc = [raw_doc]
+        for index, item in enumerate(raw_doc):
+            at_doc = line_of(raw_doc, index) or at("unless_document")
+            slot = f"unless_document[{index}]"
+            group = self.group(item, at_doc, rule_id, languages, slot, every_language=False)
+            if group:
+                unless_document.append(group)
         near = raw.get("near", 4)
         if isinstance(near, bool) or not isinstance(near, int) or near < 0:
             self.problem(at("near"), f"rule {rule_id}: near must be a number of tokens (0 or more)")
@@ -507,6 +522,7 @@ class _FileReader:
             groups=tuple(groups),
             unless=tuple(unless),
             unless_near=tuple(unless_near),
+            unless_document=tuple(unless_document),
             near=near,
             within=within,
             scope=scope,

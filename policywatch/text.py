@@ -114,7 +114,9 @@ def _latin_splits(line: str) -> list[str]:
             word = line[start:stop].rsplit(None, 1)[-1] if line[start:stop].strip() else ""
             word = word.lstrip("(\"'“[").lower()
             # "U.S." / "No." / an initial like "J." / a section number like "1." do not end a sentence.
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or word.isdigit() or _DOTTED.match(word):
+            # A number ends no sentence when it opens the line ("1. The purpose ..."): that is a list number.
+            numbering = word.isdigit() and not line[start:stop].strip()[: -len(word)].strip()
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or numbering or _DOTTED.match(word):
                 continue
         piece = line[start : m.end()].strip()
         if piece:

@@ -84,22 +84,29 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         table = Table(title=f"Extraction on {file.name} ({len(rows)} bulletins)", header_style="bold")
-        table.add_column("slice")
+        table.add_column("slice", no_wrap=True)
         for name in ("n", "P", "R", "F1", "category", *FIELDS, "fields mean"):
             table.add_column(name.replace("_percent", "").replace("_", " "), justify="right")
 
         def row(label: str, counts: object, with_fields: bool = True) -> None:
             c = counts  # type: ignore[assignment]
-            fields = [f"{c.field_accuracy(f):.2f}" for f in FIELDS] if with_fields else ["-"] * len(FIELDS)
+            positives, predicted = c.tp + c.fn, c.tp + c.fp
+
+            def share(value: float, defined: bool) -> str:
+                # A slice with no labelled change (or no prediction) has no recall (or precision) to show.
+                return f"{value:.2f}" if defined else "-"
+
+            scored = with_fields and c.tp > 0
+            fields = [share(c.field_accuracy(f), scored) for f in FIELDS]
             table.add_row(
                 label,
-                str(c.tp + c.fp + c.fn + c.tn),
-                f"{c.precision:.2f}",
-                f"{c.recall:.2f}",
-                f"{c.f1:.2f}",
-                f"{c.category_accuracy:.2f}",
+                str(positives + c.fp + c.tn),
+                share(c.precision, predicted > 0),
+                share(c.recall, positives > 0),
+                share(c.f1, positives > 0 and predicted > 0),
+                share(c.category_accuracy, c.tp > 0),
                 *fields,
-                f"{c.mean_field_accuracy:.2f}" if with_fields else "-",
+                share(c.mean_field_accuracy, scored),
             )
 
         row("policywatch", report.overall)

@@ -45,6 +45,11 @@ REPEAT_CAP = 0.5
 # Indonesian and Dutch have one, but importing it costs seconds (large exception tables); the
 # multi-language tokenizer plus elision handling in `fold` reads their notices as well.
 _SPACY_LANG = {"ja": "zh", "ko": "xx", "th": "xx", "vi": "xx", "fr": "xx", "id": "xx", "nl": "xx"}
+#: Languages read character by character: token windows there are counted in characters, so they widen.
+_WINDOW_SCALE = {"zh": 3, "ja": 3}
+#: In a phrase, `*` stands for up to GAP_WORDS other words ("additional * duty").
+GAP = "*"
+GAP_WORDS = 4
 _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
 _STEMMERS = {
     "en": "english",
@@ -110,6 +115,7 @@ class _Language:
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.lang = lang
+        self.window_scale = _WINDOW_SCALE.get(lang, 1)
         code = _SPACY_LANG.get(lang, lang)
         try:
             self.nlp = spacy.blank(code)
@@ -127,29 +133,43 @@ class _Language:
         self.has_token_patterns = False
         added: set[str] = set()
         for rule in rules:
-            for group in (*rule.groups, *rule.unless, *rule.unless_near):
+            for group in (*rule.groups, *rule.unless, *rule.unless_near, *rule.unless_document):
                 if group.key in added:
                     continue
                 added.add(group.key)
                 phrase_docs = []
                 for entry in group.entries.get(lang, ()):
-                    if entry.phrase is not None:
+                    tokens = entry.tokens
+                    if entry.phrase is not None and GAP not in entry.phrase.split():
                         phrase_docs.append(self.norms(self.nlp.make_doc(entry.phrase)))
-                    elif entry.tokens is not None:
+                        continue
+                    if entry.phrase is not None:
+                        tokens = tuple(self.gap_pattern(entry.phrase))
+                    if tokens is not None:
                         try:
-                            self.tokens.add(group.key, [list(entry.tokens)])
+                            self.tokens.add(group.key, [list(tokens)])
                             self.has_token_patterns = True
                         except Exception as exc:  # spaCy raises MatchPatternError / ValueError subclasses
                             first = str(exc).strip().splitlines()
                             problems.append(
                                 Problem(
-                                    rule.path,
+                                    entry.path or rule.path,
                                     entry.line,
                                     f"rule {rule.id}: invalid token pattern: {first[-1] if first else exc}",
                                 )
                             )
                 if phrase_docs:
                     self.phrases.add(group.key, phrase_docs)
+
+    def gap_pattern(self, phrase: str) -> list[dict[str, Any]]:
+        """A phrase with `*` gaps ("additional * duty") as a token pattern: each `*` skips up to GAP_WORDS words."""
+        pattern: list[dict[str, Any]] = []
+        for part in phrase.split(" "):
+            if part == GAP:
+                pattern.extend({"OP": "?"} for _ in range(GAP_WORDS))
+            elif part:
+                pattern.extend({"NORM": token.norm_} for token in self.norms(self.nlp.make_doc(part)))
+        return pattern
 
     def norms(self, doc: Any) -> Any:
         """Set each new word's NORM to its folded stem (once per vocabulary entry, so it is cached)."""
@@ -254,8 +274,11 @@ class Engine:
         for rule in compiled.rules:
             if rule.jurisdictions and prepared.jurisdiction not in rule.jurisdictions:
                 continue
-            for hit in _rule_hits(rule, found, n_sentences, has_title):
+            for hit in _rule_hits(rule, found, n_sentences, has_title, compiled.window_scale):
                 (analysis.vetoes if rule.kind == "exclude" else analysis.hits).append(hit)
+        # A sentence an exclude rule claims (a maintenance notice's title, a reminder's lead) announces nothing.
+        vetoed = {hit.sentence for hit in analysis.vetoes}
+        analysis.hits = [hit for hit in analysis.hits if hit.sentence not in vetoed]
         _fill_scores(analysis)
         return analysis
 
@@ -366,12 +389,12 @@ def _assign(groups: list[list[Span]], within: int | None, chosen: list[Span]) ->
     return None
 
 
-def _blocked(rule: Rule, found: Found, sentence: int, chosen: list[Span]) -> bool:
+def _blocked(rule: Rule, found: Found, sentence: int, chosen: list[Span], scale: int) -> bool:
     if any(sentence in found.get(b.key, {}) for b in rule.unless):
         return True
     if rule.unless_near:
-        low = min(s for s, _ in chosen) - rule.near
-        high = max(e for _, e in chosen) + rule.near
+        low = min(s for s, _ in chosen) - rule.near * scale
+        high = max(e for _, e in chosen) + rule.near * scale
         for group in rule.unless_near:
             for start, end in found.get(group.key, {}).get(sentence, ()):
                 # A blocker wider than a matched phrase blocks ("de minimis tariff" around "de minimis"); one
@@ -382,8 +405,10 @@ def _blocked(rule: Rule, found: Found, sentence: int, chosen: list[Span]) -> boo
     return False
 
 
-def _rule_hits(rule: Rule, found: Found, n_sentences: int, has_title: bool) -> list[Hit]:
+def _rule_hits(rule: Rule, found: Found, n_sentences: int, has_title: bool, scale: int = 1) -> list[Hit]:
     keys = [g.key for g in rule.groups]
+    if any(found.get(g.key) for g in rule.unless_document):
+        return []
     if rule.scope == "document":
         if not all(found.get(k) for k in keys) or any(found.get(b.key) for b in rule.unless):
             return []
@@ -397,12 +422,11 @@ def _rule_hits(rule: Rule, found: Found, n_sentences: int, has_title: bool) -> l
     for sentence in sorted(candidates):
         if not _in_scope(rule, sentence, has_title):
             continue
-        chosen = _assign([found[k][sentence] for k in keys], rule.within, [])
-        if chosen is None or _blocked(rule, found, sentence, chosen):
+        within = rule.within * scale if rule.within is not None else None
+        chosen = _assign([found[k][sentence] for k in keys], within, [])
+        if chosen is None or _blocked(rule, found, sentence, chosen, scale):
             continue
         hits.append(Hit(rule, sentence, min(s for s, _ in chosen), max(e for _, e in chosen)))
-        if rule.kind == "exclude":
-            break
     return hits
 
 
