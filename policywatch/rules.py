@@ -69,6 +69,7 @@ CONDITION_KEYS = (
     "hs_codes",
     "direction",
     "jurisdiction_in",
+    "mentions",
 )
 #: Languages a rule may declare: those spaCy has a blank pipeline for without extra packages here.
 LANGUAGES = ("en", "zh", "ja", "ko", "es", "pt", "fr", "de", "it", "nl", "id", "tr", "ru", "vi", "th", "pl")
@@ -100,6 +101,8 @@ class Adjustment:
 
     conditions: dict[str, Any]
     to: Severity
+    mentions: tuple[Group, ...] = ()
+    """Lexicon groups of which at least one must appear somewhere in the document (`mentions: $name`)."""
 
 
 @dataclass(frozen=True)
@@ -282,7 +285,9 @@ class _FileReader:
             return None
         return Group(key=f"{rule_id}/{slot}", entries=dict.fromkeys(languages, inline))
 
-    def severity(self, raw: Any, line: int | None, rule_id: str) -> SeveritySpec | None:
+    def severity(
+        self, raw: Any, line: int | None, rule_id: str, languages: tuple[str, ...] = ()
+    ) -> SeveritySpec | None:
         if isinstance(raw, str):
             try:
                 return SeveritySpec(base=Severity.parse(raw))
@@ -316,8 +321,18 @@ class _FileReader:
             except ValueError as exc:
                 self.problem(at, f"rule {rule_id}: {exc}")
                 continue
+            conditions = dict(item["if"])
+            mentions: list[Group] = []
+            named = conditions.pop("mentions", None)
+            for name in [named] if isinstance(named, str) else named or []:
+                group = self.group(name, at, rule_id, languages, "mentions", every_language=False)
+                if group is None or not str(name).startswith("$"):
+                    self.problem(at, f"rule {rule_id}: mentions takes lexicon names ($name)")
+                    bad.append("mentions")
+                else:
+                    mentions.append(group)
             if not bad:
-                adjustments.append(Adjustment(conditions=dict(item["if"]), to=to))
+                adjustments.append(Adjustment(conditions=conditions, to=to, mentions=tuple(mentions)))
         return SeveritySpec(base=base, adjust=tuple(adjustments))
 
     def tests(self, raw: Any, line: int | None, rule_id: str, languages: tuple[str, ...]) -> tuple[RuleTest, ...]:
@@ -414,12 +429,6 @@ class _FileReader:
         direction = raw.get("direction")
         if direction is not None and direction not in {d.value for d in Direction}:
             self.problem(at("direction"), f"rule {rule_id}: direction must be tighten, loosen or absent")
-        severity = None
-        if kind == "measure":
-            if "severity" not in raw:
-                self.problem(line, f"rule {rule_id}: missing severity")
-            else:
-                severity = self.severity(raw["severity"], at("severity"), rule_id)
         languages_raw = raw.get("languages")
         languages: tuple[str, ...] = ()
         if not isinstance(languages_raw, list) or not languages_raw:
@@ -432,6 +441,12 @@ class _FileReader:
                         f"rule {rule_id}: unsupported language {lang!r}{_suggest(str(lang), LANGUAGES)}",
                     )
             languages = tuple(str(lang) for lang in languages_raw if lang in LANGUAGES)
+        severity = None
+        if kind == "measure":
+            if "severity" not in raw:
+                self.problem(line, f"rule {rule_id}: missing severity")
+            else:
+                severity = self.severity(raw["severity"], at("severity"), rule_id, languages)
         jurisdictions = raw.get("jurisdictions") or []
         if not isinstance(jurisdictions, list) or not all(isinstance(j, str) for j in jurisdictions):
             self.problem(at("jurisdictions"), f"rule {rule_id}: jurisdictions must be a list of codes")

@@ -90,6 +90,7 @@ class Analysis:
     vetoes: list[Hit] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
     sentences: list[str] = field(default_factory=list)  # index 0 is the title ("" when none)
+    groups: frozenset[str] = frozenset()  # every lexicon group or inline group found anywhere
 
     def best(self) -> tuple[str, float] | None:
         """The winning category and its score, if any reaches the threshold."""
@@ -133,7 +134,8 @@ class _Language:
         self.has_token_patterns = False
         added: set[str] = set()
         for rule in rules:
-            for group in (*rule.groups, *rule.unless, *rule.unless_near, *rule.unless_document):
+            mentions = [g for a in (rule.severity.adjust if rule.severity else ()) for g in a.mentions]
+            for group in (*rule.groups, *rule.unless, *rule.unless_near, *rule.unless_document, *mentions):
                 if group.key in added:
                     continue
                 added.add(group.key)
@@ -268,7 +270,7 @@ class Engine:
         if compiled.has_token_patterns:
             for match_id, start, end in compiled.tokens(doc):
                 found[strings[match_id]][token_sentence[start]].append((start, end))
-        analysis = Analysis(prepared=prepared, sentences=sentences)
+        analysis = Analysis(prepared=prepared, sentences=sentences, groups=frozenset(found))
         n_sentences = len(sentences)
         has_title = bool(prepared.title)
         for rule in compiled.rules:
@@ -327,6 +329,7 @@ class Engine:
             hs_codes=fields.hs_codes,
             direction=direction,
             jurisdiction=fields.jurisdiction,
+            mentioned=analysis.groups,
         )
         key = f"{identity or prepared.id}\x1f{category}\x1f{collapse(evidence)}"
         return Change(

@@ -47,9 +47,15 @@ def derive_severity(
     hs_codes: Sequence[str],
     direction: str | None,
     jurisdiction: str | None,
+    mentioned: frozenset[str] = frozenset(),
 ) -> Severity:
-    """The base severity, or the target of the first adjustment whose conditions all hold."""
+    """The base severity, or the target of the first adjustment whose conditions all hold.
+
+    `mentioned` holds the lexicon groups found anywhere in the document, for `mentions` conditions.
+    """
     for adjustment in spec.adjust:
+        if adjustment.mentions and not any(group.key in mentioned for group in adjustment.mentions):
+            continue
         if all(
             _holds(
                 key,
