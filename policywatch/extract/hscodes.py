@@ -51,7 +51,7 @@ _PRE_NEGATIVE = re.compile(
     re.IGNORECASE,
 )
 _POST_NEGATIVE = re.compile(
-    r"\s*(?:FR\b|U\.S\.C|CFR\b|号|年|元|euros?\b|dollars?\b|USD\b|EUR\b|baht\b|yuan\b|km\b|kg\b|tons?\b|tonnes\b"
+    r"\s*(?:FR\b|U\.S\.C|CFR\b|号|年|元|个|件|种|種|euros?\b|dollars?\b|USD\b|EUR\b|baht\b|yuan\b|km\b|kg\b|tons?\b|tonnes\b"
     r"|units\b|pieces\b|fracciones\b|entities\b|entries\b|people\b|jobs\b|empleos\b)",
     re.IGNORECASE,
 )
@@ -73,7 +73,7 @@ _CHINESE_CHAPTER = re.compile(r"(?:HS编码|HS编号|HS\s*code)\s*[:：]\s*(\d{2
 _TABLE_HEADER = re.compile(r"(?:commodity|tariff|hs|hts|cn|customs)\s+(?:codes?|numbers?|items?|headings?)"
                            r"|\bsubheadings?\b|\bheadings?\b", re.IGNORECASE)
 # "HS 2022", "CN 2024": an edition of the nomenclature, not a heading.
-_EDITION_CUE = re.compile(r"(?:HS|HTS|HTSUS|HSN|CN|TARIC|NCM|SH)\s*$")
+_EDITION_CUE = re.compile(r"(?:HS|HTS|HTSUS|HSN|CN|TARIC|NCM|SH)\)?\s*,?\s*$")
 _ROW_START = re.compile(r"\s*(?P<code>\d{4}\.\d{2}(?:\.\d{2,4}){0,2}|\d{4}(?: \d{2}){1,3}|\d{10}|\d{8}|\d{6}|\d{4})"
                         r"(?=\s*(?:\||\t|:|\s[A-Za-z(]))")
 _DIGIT = re.compile(r"\d")
