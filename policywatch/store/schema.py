@@ -134,10 +134,9 @@ def _m2_merchants(db: sqlite_utils.Database) -> None:
     db["scores"].create_index(["merchant_id", "scored_at"])
 
 
-def _m3_acks_and_pages(db: sqlite_utils.Database) -> None:
-    db["acks"].create(
-        {"change_id": str, "reason": str, "reviewed_by": str, "acked_at": str, "expires": str}, pk="change_id"
-    )
+def _m3_pages(db: sqlite_utils.Database) -> None:
+    # Reviewed changes are not stored here: they live in .policywatch-ignore.yaml, committed beside
+    # feeds.yaml, because a CI job starts without a database (see policywatch/suppressions.py).
     db["pages"].create(
         {
             "url": str,
@@ -157,6 +156,6 @@ def _m3_acks_and_pages(db: sqlite_utils.Database) -> None:
 MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
     (1, "initial schema", _m1_initial),
     (2, "merchants, sales and score snapshots", _m2_merchants),
-    (3, "reviewed changes and the full-text page cache", _m3_acks_and_pages),
+    (3, "the full-text page cache", _m3_pages),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
