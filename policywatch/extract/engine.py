@@ -15,12 +15,11 @@ How a document is read:
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +121,12 @@ class _Language:
             self.nlp = spacy.blank(code)
         except (ImportError, OSError, ValueError):
             self.nlp = spacy.blank("xx")
+        if hasattr(self.nlp.tokenizer, "suffix_search") and self.nlp.Defaults.suffixes is not None:
+            from spacy.util import compile_suffix_regex
+
+            # "25%" reads as "25" "%" in every language, so one percent pattern serves them all.
+            suffixes = [*self.nlp.Defaults.suffixes, r"%"]
+            self.nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
         self.stemmer = None
         if lang in _STEMMERS:
             import snowballstemmer
@@ -132,6 +137,10 @@ class _Language:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="NORM")
         self.tokens = Matcher(self.nlp.vocab, validate=True)
         self.has_token_patterns = False
+        # Token patterns run only on sentences holding one of their anchor words (a word the pattern cannot
+        # match without); a pattern with no such word makes the Matcher run on whole documents.
+        self.anchors: set[int] = set()
+        self.unanchored = False
         added: set[str] = set()
         for rule in rules:
             mentions = [g for a in (rule.severity.adjust if rule.severity else ()) for g in a.mentions]
@@ -151,6 +160,11 @@ class _Language:
                         try:
                             self.tokens.add(group.key, [list(tokens)])
                             self.has_token_patterns = True
+                            anchors = self.anchor_words(tokens)
+                            if anchors is None:
+                                self.unanchored = True
+                            else:
+                                self.anchors.update(self.nlp.vocab.strings.add(word) for word in anchors)
                         except Exception as exc:  # spaCy raises MatchPatternError / ValueError subclasses
                             first = str(exc).strip().splitlines()
                             problems.append(
@@ -173,20 +187,38 @@ class _Language:
                 pattern.extend({"NORM": token.norm_} for token in self.norms(self.nlp.make_doc(part)))
         return pattern
 
+    def norm_of(self, text: str) -> str:
+        """The NORM this pipeline gives a word: folded, elision removed, stemmed."""
+        word = fold(text)
+        if self.lang in ("fr", "it"):
+            word = _ELISION.sub("", word)
+        if self.stemmer is not None and word.isalpha():
+            word = self.stemmer.stemWord(word)
+        return word
+
+    def anchor_words(self, pattern: Sequence[dict[str, Any]]) -> set[str] | None:
+        """NORMs one of which every match of the pattern contains; None when no token pins a word down."""
+        for token in pattern:
+            if token.get("OP") in ("?", "*", "!"):
+                continue
+            for key in ("NORM", "LOWER", "ORTH", "TEXT"):
+                value = token.get(key)
+                if isinstance(value, str):
+                    return {value if key == "NORM" else self.norm_of(value)}
+                if isinstance(value, dict) and isinstance(value.get("IN"), list):
+                    return {v if key == "NORM" else self.norm_of(str(v)) for v in value["IN"]}
+        return None
+
     def norms(self, doc: Any) -> Any:
         """Set each new word's NORM to its folded stem (once per vocabulary entry, so it is cached)."""
-        vocab = self.nlp.vocab
-        for token in doc:
-            orth = token.orth
-            if orth in self._normed:
-                continue
-            self._normed.add(orth)
-            word = fold(token.text)
-            if self.lang in ("fr", "it"):
-                word = _ELISION.sub("", word)
-            if self.stemmer is not None and word.isalpha():
-                word = self.stemmer.stemWord(word)
-            vocab[orth].norm_ = word
+        from spacy.attrs import ORTH
+
+        fresh = set(doc.to_array(ORTH).tolist()) - self._normed
+        if fresh:
+            vocab, strings = self.nlp.vocab, self.nlp.vocab.strings
+            for orth in fresh:
+                vocab[orth].norm_ = self.norm_of(strings[orth])
+            self._normed |= fresh
         return doc
 
 
@@ -262,13 +294,18 @@ class Engine:
     def _score(
         self, compiled: _Language, prepared: Prepared, doc: Any, sentences: list[str], starts: list[int]
     ) -> Analysis:
+        import numpy as np
+        from spacy.attrs import IDX, NORM
+
         strings = compiled.nlp.vocab.strings
-        token_sentence = [bisect.bisect_right(starts, token.idx) - 1 for token in doc]
+        columns = doc.to_array([NORM, IDX])
+        sentence_starts = np.asarray(starts, dtype=np.int64)
+        token_sentence = (np.searchsorted(sentence_starts, columns[:, 1].astype(np.int64), side="right") - 1).tolist()
         found: Found = defaultdict(lambda: defaultdict(list))
         for match_id, start, end in compiled.phrases(doc):
             found[strings[match_id]][token_sentence[start]].append((start, end))
         if compiled.has_token_patterns:
-            for match_id, start, end in compiled.tokens(doc):
+            for match_id, start, end in _token_matches(compiled, doc, columns[:, 0], token_sentence):
                 found[strings[match_id]][token_sentence[start]].append((start, end))
         analysis = Analysis(prepared=prepared, sentences=sentences, groups=frozenset(found))
         n_sentences = len(sentences)
@@ -348,6 +385,24 @@ class Engine:
             effective_date=fields.effective_date,
             evidence=evidence,
         )
+
+
+def _token_matches(compiled: _Language, doc: Any, norms: Any, token_sentence: list[int]) -> list[tuple[int, int, int]]:
+    """Token-pattern matches, found only in the sentences that hold an anchor word (all of them if need be)."""
+    if compiled.unanchored:
+        return list(compiled.tokens(doc))
+    import numpy as np
+
+    hits = np.flatnonzero(np.isin(norms, np.fromiter(compiled.anchors, dtype=np.uint64)))
+    if not hits.size:
+        return []
+    out: list[tuple[int, int, int]] = []
+    bounds = np.asarray(token_sentence)
+    for sentence in sorted({token_sentence[i] for i in hits.tolist()}):
+        start = int(np.searchsorted(bounds, sentence, side="left"))
+        end = int(np.searchsorted(bounds, sentence, side="right"))
+        out.extend((m, start + s, start + e) for m, s, e in compiled.tokens(doc[start:end]))
+    return out
 
 
 Span = tuple[int, int]
