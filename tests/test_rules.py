@@ -49,7 +49,7 @@ def test_every_problem_is_reported_with_file_and_line(tmp_path):
         {
             "tariffs.yaml": ("category: tariff_increase", "category: tarif_increase"),
             "sanctions.yaml": ("all: [$sanctions, $sanction_action]", "all: [$sanctions, $sanction_actions]"),
-            "trade_remedies.yaml": ("severity:\n      base: medium", "severity:\n      base: severe"),
+            "trade_remedies.yaml": ("severity:\n      base: low", "severity:\n      base: severe"),
             "export_controls.yaml": ("id: export-control.suspended", "id: export-control.imposed"),
         },
     )
