@@ -25,7 +25,7 @@ from typing import Any
 
 from policywatch.extract.prepare import Prepared, prepare
 from policywatch.extract.severity import derive_severity
-from policywatch.models import Change, Document
+from policywatch.models import Category, Change, Document
 from policywatch.rules import Rule, RuleSet
 from policywatch.text import collapse
 from policywatch.yamlio import Problem
@@ -104,7 +104,8 @@ class Analysis:
         return any(h.rule.id == rule_id for h in self.hits + self.vetoes)
 
 
-_CATEGORY_ORDER: dict[str, int] = {}
+#: Ties between equally scored categories go to the one listed first in the contract (models.Category).
+_CATEGORY_ORDER: dict[str, int] = {c.value: i for i, c in enumerate(Category)}
 
 
 class _Language:
@@ -229,10 +230,6 @@ class Engine:
         self.ruleset = ruleset
         self.problems: list[Problem] = []
         self._languages: dict[str, _Language | None] = {}
-        for index, category in enumerate(
-            dict.fromkeys(r.category for r in ruleset.rules if r.kind == "measure" and r.category)
-        ):
-            _CATEGORY_ORDER.setdefault(category, index)
 
     def language(self, lang: str) -> _Language | None:
         """The compiled matchers for a language, or None when no rule is written for it."""
