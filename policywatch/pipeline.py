@@ -6,19 +6,34 @@ A feed that fails is recorded on its row and in the summary, and the scan goes o
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from policywatch.config import FeedConfig, FeedsConfig
+from policywatch.config import FeedConfig, FeedsConfig, PageSettings
 from policywatch.models import Bulletin, Change, Document, Severity
-from policywatch.sources import Fetcher, FetchLimits, ParsedItem, ParseError, Validators, parser_for
+from policywatch.sources import (
+    Fetcher,
+    FetchLimits,
+    FetchResult,
+    ParsedFeed,
+    ParsedItem,
+    ParseError,
+    Validators,
+    parser_for,
+)
+from policywatch.sources.fulltext import PageFetcher, PageRequest, PageText, combine, read_page
+from policywatch.sources.html import HtmlNoticeParser, PageInfo, read_list
 from policywatch.store import ChangeFilter, Store, StoredChange, utcnow
+from policywatch.store.pages import cached_pages, save_page
 
 #: Items are stored and read in chunks, so a huge feed never sits in memory as bulletins and changes at once.
 CHUNK = 500
+#: Failed full-text pages named one by one in a feed's warnings; the rest are counted.
+_NAMED_FAILURES = 5
 
 
 class Extractor(Protocol):
@@ -43,6 +58,16 @@ class FeedResult:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
+    list_pages: int = 0
+    """For an html source: list pages read (1 up to its max_pages)."""
+    pages_read: int = 0
+    """Full-text pages fetched and read (HTTP 200)."""
+    pages_not_modified: int = 0
+    """Full-text pages revalidated with 304 Not Modified: the cached text was used."""
+    pages_failed: int = 0
+    """Full-text pages that could not be fetched or read: those items kept their own text."""
+    pages_left: int = 0
+    """Full-text pages over the scan's page_limit, left for the next scan."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +174,47 @@ def to_document(bulletin: Bulletin) -> Document:
     )
 
 
+def settings_key(feed: FeedConfig) -> str:
+    """A short digest of the settings a source's body is read with ("" for a plain feed).
+
+    Stored as a prefix of the feed's body_sha256 ("<key>:<sha256>"), so that changing a selector or
+    turning full_text on makes the next scan read the source again even when its bytes did not change
+    (and skips the conditional GET, which would answer 304).
+    """
+    if feed.html is None and not feed.full_text:
+        return ""
+    settings = repr((feed.html, feed.full_text, feed.content_selector))
+    return hashlib.sha256(settings.encode("utf-8")).hexdigest()[:12]
+
+
+def _same_settings(stored: str | None, key: str) -> bool:
+    if stored is None:
+        return True  # nothing recorded yet (or a first read still incomplete): validators are all there is
+    prefix = stored.split(":", 1)[0] if ":" in stored else ""
+    return prefix == key
+
+
+@dataclass(frozen=True)
+class _FullText:
+    """The outcome of reading the linked pages of one source's items, before anything is stored."""
+
+    texts: dict[str, str]  # bulletin id -> its text with the page's
+    completed: frozenset[str]  # stored, unchanged bulletins whose page was read only now
+    pages: tuple[PageText, ...]
+    left: int
+    warnings: tuple[str, ...]
+
+
 class _Scan:
     def __init__(
-        self, store: Store, engine: Callable[[], Extractor], fetcher: Fetcher, events: ScanEvents, run_id: int
+        self,
+        store: Store,
+        engine: Callable[[], Extractor],
+        fetcher: Fetcher,
+        events: ScanEvents,
+        run_id: int,
+        pages: PageFetcher,
+        page_settings: PageSettings,
     ):
         self.store = store
         self._engine_factory = engine
@@ -159,6 +222,8 @@ class _Scan:
         self.fetcher = fetcher
         self.events = events
         self.run_id = run_id
+        self.pages = pages
+        self.page_settings = page_settings
 
     @property
     def engine(self) -> Extractor:
@@ -167,11 +232,22 @@ class _Scan:
             self._engine = self._engine_factory()
         return self._engine
 
+    def _parse(self, feed: FeedConfig, fetched: FetchResult) -> tuple[ParsedFeed, int]:
+        """The source's items (following list pages for html) and how many list pages were read."""
+        parser = parser_for(feed)
+        if isinstance(parser, HtmlNoticeParser):
+            listed = read_list(parser, fetched, self.pages.fetch)
+            return listed.feed, len(listed.pages)
+        return parser.parse(fetched.body or b"", url=fetched.final_url, content_type=fetched.content_type), 0
+
     def feed(self, feed: FeedConfig) -> FeedResult:
         started = time.monotonic()
         state = self.store.feed_state(feed.name)
         row = self.store.feed_row(feed.name)
-        same_source = row is not None and row.get("url") == feed.url
+        key = settings_key(feed)
+        same_source = (
+            row is not None and row.get("url") == feed.url and _same_settings(state.body_sha256 if state else None, key)
+        )
         validators = Validators(
             etag=state.etag if state and same_source else None,
             last_modified=state.last_modified if state and same_source else None,
@@ -184,6 +260,7 @@ class _Scan:
         }
         now = utcnow()
         fetched = self.fetcher.fetch(feed.url, validators)
+        self.pages.note(fetched.final_url)  # the next request to this host (a list page, a linked page) waits
         self.events.feed_progress(feed, 0, 0, "fetch")
         failures = (state.consecutive_failures if state else 0) + 1
         if fetched.status == "failed":
@@ -216,12 +293,14 @@ class _Scan:
             return FeedResult(feed.name, "unchanged", fetched.http_status, elapsed=time.monotonic() - started)
         body = fetched.body or b""
         body_hash = hashlib.sha256(body).hexdigest()
+        if key:
+            body_hash = f"{key}:{body_hash}"
         if state is not None and same_source and state.body_sha256 == body_hash:
             with self.store.transaction():
                 self.store.save_feed(feed.name, **ok_state, last_status="unchanged")
             return FeedResult(feed.name, "unchanged", fetched.http_status, elapsed=time.monotonic() - started)
         try:
-            parsed = parser_for(feed.kind.value).parse(body, url=fetched.final_url, content_type=fetched.content_type)
+            parsed, list_pages = self._parse(feed, fetched)
         except ParseError as exc:
             with self.store.transaction():
                 self.store.save_feed(
@@ -237,35 +316,48 @@ class _Scan:
                 feed.name, "failed", fetched.http_status, error=str(exc), elapsed=time.monotonic() - started
             )
         items = parsed.items
+        bulletins: list[Bulletin] = []
+        seen: set[str] = set()
+        for item in items:
+            bulletin = to_bulletin(feed, item, parsed.language)
+            if bulletin.id not in seen:
+                seen.add(bulletin.id)
+                bulletins.append(bulletin)
+        # Linked pages are fetched before the write transaction: the database is never locked over the network.
+        full = self._full_text(feed, bulletins) if feed.full_text else None
         new_ids: list[str] = []
         n_new = n_revised = 0
-        seen: set[str] = set()
         with self.store.transaction():
-            for start in range(0, len(items), CHUNK):
-                bulletins = []
-                for item in items[start : start + CHUNK]:
-                    bulletin = to_bulletin(feed, item, parsed.language)
-                    if bulletin.id not in seen:
-                        seen.add(bulletin.id)
-                        bulletins.append(bulletin)
-                known = self.store.bulletin_hashes([b.id for b in bulletins])
-                new = [b for b in bulletins if b.id not in known]
-                revised = [b for b in bulletins if b.id in known and known[b.id][0] != b.content_hash]
-                self.store.save_bulletins(new, revised, fetched_at=now)
+            if full is not None:
+                self._save_pages(full, now)
+            for start in range(0, len(bulletins), CHUNK):
+                chunk = bulletins[start : start + CHUNK]
+                if full is not None:
+                    chunk = [dataclasses.replace(b, text=full.texts[b.id]) if b.id in full.texts else b for b in chunk]
+                known = self.store.bulletin_hashes([b.id for b in chunk])
+                new = [b for b in chunk if b.id not in known]
+                revised = [b for b in chunk if b.id in known and known[b.id][0] != b.content_hash]
+                completed = (
+                    [b for b in chunk if b.id in full.completed and b.id in known and known[b.id][0] == b.content_hash]
+                    if full is not None
+                    else []
+                )
+                self.store.save_bulletins(new, revised + completed, fetched_at=now)
                 n_new += len(new)
                 n_revised += len(revised)
-                fresh = new + revised
+                fresh = new + revised + completed
                 if fresh:
                     changes = [c for found in self.engine.extract(to_document(b) for b in fresh) for c in found]
                     new_ids.extend(self.store.save_changes(changes, run_id=self.run_id, detected_at=now))
-                self.events.feed_progress(feed, min(start + CHUNK, len(items)), len(items), "extract")
-            self.store.save_feed(
-                feed.name,
-                **ok_state,
-                last_status="ok",
-                body_sha256=body_hash,
-                **({"last_new_item_at": now} if n_new else {}),
-            )
+                self.events.feed_progress(feed, min(start + CHUNK, len(bulletins)), len(bulletins), "extract")
+            saved = {**ok_state, "last_status": "ok", "body_sha256": body_hash}
+            if full is not None and full.left:
+                # Pages left over: the source is not marked as read, so the next scan reads it and goes on.
+                saved.update(body_sha256=None, etag=None, last_modified=None)
+            if n_new:
+                saved["last_new_item_at"] = now
+            self.store.save_feed(feed.name, **saved)
+        pages = full.pages if full is not None else ()
         return FeedResult(
             feed.name,
             "ok",
@@ -274,9 +366,103 @@ class _Scan:
             new_bulletins=n_new,
             revised_bulletins=n_revised,
             new_changes=tuple(new_ids),
-            warnings=parsed.warnings,
+            warnings=parsed.warnings + (full.warnings if full is not None else ()),
             elapsed=time.monotonic() - started,
+            list_pages=list_pages,
+            pages_read=sum(1 for p in pages if p.status == "ok"),
+            pages_not_modified=sum(1 for p in pages if p.status == "not_modified"),
+            pages_failed=sum(1 for p in pages if p.status == "failed"),
+            pages_left=full.left if full is not None else 0,
         )
+
+    def _full_text(self, feed: FeedConfig, bulletins: Sequence[Bulletin]) -> _FullText:
+        """Read the linked pages of new and revised items (and of stored items still waiting for theirs).
+
+        An unchanged item is never refetched; a page already cached is revalidated (If-None-Match /
+        If-Modified-Since), so it costs a 304. Pages over page_limit wait for the next scan.
+        """
+        linked = [b for b in bulletins if b.link]
+        known = self.store.bulletin_hashes([b.id for b in linked])
+        cache = cached_pages(self.store, [b.link for b in linked if b.link])
+        fresh = [b for b in linked if b.id not in known or known[b.id][0] != b.content_hash]
+        waiting: list[Bulletin] = []  # stored without their page: over an earlier limit, or a retryable failure
+        retry: list[Bulletin] = []
+        for b in linked:
+            if b.id in known and known[b.id][0] == b.content_hash:
+                row = cache.get(b.link or "")
+                if row is None:
+                    waiting.append(b)
+                elif row.retryable and not row.text:
+                    retry.append(b)
+        urls: list[str] = []
+        for b in (*fresh, *waiting, *retry):
+            if b.link not in urls:
+                urls.append(b.link or "")
+        limit = self.page_settings.limit
+        chosen, over = urls[:limit], urls[limit:]
+        retrying = {b.link for b in retry}
+        left = sum(1 for url in over if url not in retrying)
+        requests = []
+        for url in chosen:
+            row = cache.get(url)
+            # Validators only with a text to fall back on: a 304 for a page we hold no text of tells nothing.
+            validators = Validators(row.etag, row.last_modified) if row is not None and row.text else Validators()
+            requests.append(PageRequest(url, validators, feed.content_selector))
+        results: dict[str, PageText] = {}
+        for done, page in enumerate(self.pages.map(lambda r: read_page(self.pages, r), requests), start=1):
+            results[page.url] = page
+            self.events.feed_progress(feed, done, len(requests), "pages")
+        page_text: dict[str, str] = {}
+        failures: list[PageText] = []
+        for url, page in results.items():
+            row = cache.get(url)
+            text = page.text if page.status == "ok" else (row.text if row is not None else None)
+            if page.status == "failed":
+                failures.append(page)
+            if text:
+                page_text[url] = text
+        texts: dict[str, str] = {}
+        completed: set[str] = set()
+        waiting_ids = {b.id for b in (*waiting, *retry)}
+        for b in linked:
+            if b.link not in results or b.link not in page_text:
+                continue
+            combined = combine(b.text, page_text[b.link])
+            if b.id in waiting_ids:
+                if combined == b.text:
+                    continue  # the page adds nothing: the stored text stands
+                completed.add(b.id)
+            texts[b.id] = combined
+        warnings = [
+            f"full text of {page.url} not read ({page.error or 'no text'}); the item keeps its own text"
+            for page in failures[:_NAMED_FAILURES]
+        ]
+        if len(failures) > _NAMED_FAILURES:
+            warnings.append(f"full text of {len(failures) - _NAMED_FAILURES} more page(s) not read")
+        if left:
+            warnings.append(f"full text: {left} linked page(s) left for the next scan (page_limit {limit})")
+        return _FullText(
+            texts=texts,
+            completed=frozenset(completed),
+            pages=tuple(results[url] for url in chosen if url in results),
+            left=left,
+            warnings=tuple(warnings),
+        )
+
+    def _save_pages(self, full: _FullText, now: str) -> None:
+        for page in full.pages:
+            save_page(
+                self.store,
+                page.url,
+                fetched_at=now,
+                status="failed" if page.status == "failed" else "ok",
+                http_status=page.http_status,
+                etag=page.etag,
+                last_modified=page.last_modified,
+                text=page.text if page.status == "ok" else None,
+                content_hash=page.content_hash if page.status == "ok" else None,
+                error=page.error if page.status == "failed" else None,
+            )
 
 
 def run_scan(
@@ -298,9 +484,10 @@ def run_scan(
     run_id = store.start_run(str(config.path))
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(FetchLimits(**config.fetch))  # type: ignore[arg-type]
+    pages = PageFetcher(fetcher, delay=config.pages.delay)
     results: list[FeedResult] = []
     try:
-        scan = _Scan(store, engine, fetcher, events, run_id)
+        scan = _Scan(store, engine, fetcher, events, run_id, pages, config.pages)
         for index, feed in enumerate(feeds):
             events.feed_started(feed, index, len(feeds))
             result = scan.feed(feed)
@@ -321,3 +508,95 @@ def run_scan(
         store.finish_run(run_id, **summary_counts)
     changes = tuple(store.query_changes(ChangeFilter(run_id=run_id)))
     return RunSummary(run_id=run_id, started_at=started_at, finished_at=utcnow(), feeds=tuple(results), changes=changes)
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """What one source yields right now, read without touching the database (`feeds check`)."""
+
+    name: str
+    url: str
+    kind: str
+    status: str  # "ok", "fetch_failed" or "parse_failed"
+    http_status: int | None
+    error: str | None
+    total_items: int
+    items: tuple[ParsedItem, ...]
+    """The first items, in source order."""
+    list_pages: tuple[PageInfo, ...] = ()
+    """Per list page: URL, items, HTTP status, error, encoding (one entry for a feed)."""
+    pages: tuple[PageText | None, ...] = ()
+    """Full text of the shown items' linked pages, where read (None where not tried)."""
+    warnings: tuple[str, ...] = ()
+    elapsed: float = 0.0
+
+
+def check_source(
+    config: FeedsConfig,
+    feed: FeedConfig,
+    *,
+    items: int = 10,
+    full_text: int | None = None,
+    fetcher: Fetcher | None = None,
+) -> SourceCheck:
+    """Fetch and parse a source now (following list pages) and read up to full_text linked pages.
+
+    full_text None reads 3 pages for a source with `full_text: true` and none otherwise. Nothing is cached
+    or stored: every request is a plain GET.
+    """
+    started = time.monotonic()
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(FetchLimits(**config.fetch))  # type: ignore[arg-type]
+    pages = PageFetcher(fetcher, delay=config.pages.delay)
+    base = {"name": feed.name, "url": feed.url, "kind": feed.kind.value}
+    try:
+        fetched = fetcher.fetch(feed.url)
+        pages.note(fetched.final_url)
+        if fetched.status != "ok":
+            return SourceCheck(
+                **base,
+                status="fetch_failed",
+                http_status=fetched.http_status,
+                error=fetched.error,
+                total_items=0,
+                items=(),
+                elapsed=time.monotonic() - started,
+            )
+        try:
+            parser = parser_for(feed)
+            listed: tuple[PageInfo, ...]
+            if isinstance(parser, HtmlNoticeParser):
+                read = read_list(parser, fetched, pages.fetch)
+                parsed, listed = read.feed, read.pages
+            else:
+                parsed = parser.parse(fetched.body or b"", url=fetched.final_url, content_type=fetched.content_type)
+                listed = (PageInfo(fetched.final_url, len(parsed.items), fetched.http_status),)
+        except ParseError as exc:
+            return SourceCheck(
+                **base,
+                status="parse_failed",
+                http_status=fetched.http_status,
+                error=str(exc),
+                total_items=0,
+                items=(),
+                elapsed=time.monotonic() - started,
+            )
+        shown = parsed.items[: max(0, items)]
+        wanted = (3 if feed.full_text else 0) if full_text is None else max(0, full_text)
+        requests = [PageRequest(i.link, Validators(), feed.content_selector) for i in shown if i.link][:wanted]
+        read_pages = {p.url: p for p in pages.map(lambda r: read_page(pages, r), requests)}
+        return SourceCheck(
+            **base,
+            status="ok",
+            http_status=fetched.http_status,
+            error=None,
+            total_items=len(parsed.items),
+            items=shown,
+            list_pages=listed,
+            pages=tuple(read_pages.get(i.link or "") for i in shown),
+            warnings=parsed.warnings,
+            elapsed=time.monotonic() - started,
+        )
+    finally:
+        if own:
+            fetcher.close()

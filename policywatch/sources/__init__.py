@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from policywatch.sources.base import ParsedFeed, ParsedItem, ParseError, SourceParser
 from policywatch.sources.feed import SyndicationParser
 from policywatch.sources.fetch import Fetcher, FetchLimits, FetchResult, Validators
+
+if TYPE_CHECKING:
+    from policywatch.config import FeedConfig
+    from policywatch.models import FeedKind
 
 __all__ = [
     "FetchLimits",
@@ -20,8 +26,20 @@ __all__ = [
 ]
 
 
-def parser_for(kind: str) -> SourceParser:
-    """The parser for a feed kind from feeds.yaml ("feed"); ValueError for a kind with no parser yet."""
-    if str(kind) == "feed":
+def parser_for(source: FeedConfig | FeedKind | str) -> SourceParser:
+    """The parser for a configured source, or for a bare kind ("feed").
+
+    An html source is read with its own selectors, so it needs the FeedConfig; ValueError for a bare
+    "html" and for a kind with no parser.
+    """
+    kind = str(getattr(source, "kind", source))
+    if kind == "feed":
         return SyndicationParser()
-    raise ValueError(f"no parser for source kind {str(kind)!r} (available: feed)")
+    if kind == "html":
+        settings = getattr(source, "html", None)
+        if settings is None:
+            raise ValueError("no parser for source kind 'html' without its selectors (pass the source's FeedConfig)")
+        from policywatch.sources.html import HtmlNoticeParser  # bs4 and soupsieve load only for html sources
+
+        return HtmlNoticeParser(settings)
+    raise ValueError(f"no parser for source kind {kind!r} (available: feed, html)")
