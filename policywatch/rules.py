@@ -42,11 +42,15 @@ RULE_KEYS = (
     "near",
     "scope",
     "weight",
+    "cancels",
     "description",
     "tests",
 )
 FILE_KEYS = ("family", "description", "lexicon", "rules")
-KINDS = ("measure", "exclude")
+#: measure rules find changes; exclude rules find notices that announce nothing (they subtract, and cancel
+#: measure hits in the sentences they claim); background rules find sentences recounting earlier measures
+#: (measure hits there count for less).
+KINDS = ("measure", "exclude", "background")
 SCOPES = ("sentence", "title", "lead", "document")
 TEST_KINDS = ("match", "no_match", "todo")
 EXPECT_KEYS = (
@@ -150,6 +154,7 @@ class Rule:
     line: int | None
     family: str
     description: str = ""
+    cancels: bool = True
     tests: tuple[RuleTest, ...] = ()
 
     @property
@@ -425,7 +430,7 @@ class _FileReader:
                     f"rule {rule_id}: unknown category {category!r}{_suggest(str(category), categories)}",
                 )
         elif category is not None:
-            self.problem(at("category"), f"rule {rule_id}: an exclude rule has no category")
+            self.problem(at("category"), f"rule {rule_id}: an {kind} rule has no category")
         direction = raw.get("direction")
         if direction is not None and direction not in {d.value for d in Direction}:
             self.problem(at("direction"), f"rule {rule_id}: direction must be tighten, loosen or absent")
@@ -523,6 +528,9 @@ class _FileReader:
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
             self.problem(at("weight"), f"rule {rule_id}: weight must be a positive number")
             weight = 1.0
+        cancels = raw.get("cancels", True)
+        if not isinstance(cancels, bool) or ("cancels" in raw and kind != "exclude"):
+            self.problem(at("cancels"), f"rule {rule_id}: cancels is true or false, for exclude rules only")
         tests = self.tests(raw.get("tests"), at("tests"), rule_id, languages)
         if len(self.problems) > before:
             return None
@@ -542,6 +550,7 @@ class _FileReader:
             within=within,
             scope=scope,
             weight=float(weight),
+            cancels=bool(cancels),
             path=self.shown,
             line=line,
             family=family,

@@ -38,6 +38,7 @@ AGREEMENT_BONUS = 0.25
 AGREEMENT_CAP = 1.0
 REPEAT_BONUS = 0.1
 REPEAT_CAP = 0.5
+BACKGROUND_FACTOR = 0.4
 
 # spaCy has no dependency-free tokenizer for some languages: Japanese reads well character by character
 # (as Chinese does), and space-separated scripts fall back to the multi-language tokenizer. French,
@@ -90,6 +91,8 @@ class Analysis:
     scores: dict[str, float] = field(default_factory=dict)
     sentences: list[str] = field(default_factory=list)  # index 0 is the title ("" when none)
     groups: frozenset[str] = frozenset()  # every lexicon group or inline group found anywhere
+    background: set[int] = field(default_factory=set)  # sentences that recount earlier measures
+    context: list[Hit] = field(default_factory=list)  # the background rules' hits
 
     def best(self) -> tuple[str, float] | None:
         """The winning category and its score, if any reaches the threshold."""
@@ -101,7 +104,7 @@ class Analysis:
 
     def fired(self, rule_id: str) -> bool:
         """Whether a rule (measure or exclude) fired anywhere in the document."""
-        return any(h.rule.id == rule_id for h in self.hits + self.vetoes)
+        return any(h.rule.id == rule_id for h in (*self.hits, *self.vetoes, *self.context))
 
 
 #: Ties between equally scored categories go to the one listed first in the contract (models.Category).
@@ -311,10 +314,17 @@ class Engine:
             if rule.jurisdictions and prepared.jurisdiction not in rule.jurisdictions:
                 continue
             for hit in _rule_hits(rule, found, n_sentences, has_title, compiled.window_scale):
-                (analysis.vetoes if rule.kind == "exclude" else analysis.hits).append(hit)
+                if rule.kind == "exclude":
+                    analysis.vetoes.append(hit)
+                elif rule.kind == "background":
+                    analysis.context.append(hit)
+                    analysis.background.add(hit.sentence)
+                else:
+                    analysis.hits.append(hit)
         # A sentence an exclude rule claims (a maintenance notice's title, a reminder's lead) announces nothing.
-        vetoed = {hit.sentence for hit in analysis.vetoes}
+        vetoed = {hit.sentence for hit in analysis.vetoes if hit.rule.cancels}
         analysis.hits = [hit for hit in analysis.hits if hit.sentence not in vetoed]
+        analysis.background.discard(0)  # a title is never background
         _fill_scores(analysis)
         return analysis
 
@@ -335,7 +345,8 @@ class Engine:
             return None
         category = best[0]
         hits = sorted(
-            (h for h in analysis.hits if h.rule.category == category), key=lambda h: (-hit_weight(h), h.sentence)
+            (h for h in analysis.hits if h.rule.category == category),
+            key=lambda h: (-hit_weight(h, analysis.background), h.sentence),
         )
         rule = hits[0].rule
         body_hits = [h for h in hits if h.sentence > 0]
@@ -485,15 +496,15 @@ def _rule_hits(rule: Rule, found: Found, n_sentences: int, has_title: bool, scal
     return hits
 
 
-def hit_weight(hit: Hit) -> float:
-    """A hit's weight: the rule's, boosted in the title (the headline states the main measure) and the lead."""
+def hit_weight(hit: Hit, background: set[int] | frozenset[int] = frozenset()) -> float:
+    """A hit's weight: the rule's, boosted in the title (the headline states the main measure) and the lead,
+    and cut in a sentence that recounts an earlier measure."""
     if hit.rule.scope == "document":
         return hit.rule.weight
     if hit.sentence == 0:
         return hit.rule.weight * TITLE_BOOST
-    if hit.sentence <= LEAD_SENTENCES:
-        return hit.rule.weight * LEAD_BOOST
-    return hit.rule.weight
+    weight = hit.rule.weight * (LEAD_BOOST if hit.sentence <= LEAD_SENTENCES else 1.0)
+    return weight * BACKGROUND_FACTOR if hit.sentence in background else weight
 
 
 def _fill_scores(analysis: Analysis) -> None:
@@ -503,7 +514,7 @@ def _fill_scores(analysis: Analysis) -> None:
     for hit in analysis.hits:
         rules[hit.rule.id] = hit.rule
         sentences_by_rule[hit.rule.id].add(hit.sentence)
-        best_by_rule[hit.rule.id] = max(best_by_rule.get(hit.rule.id, 0.0), hit_weight(hit))
+        best_by_rule[hit.rule.id] = max(best_by_rule.get(hit.rule.id, 0.0), hit_weight(hit, analysis.background))
     per_category: dict[str, list[float]] = defaultdict(list)
     for rule_id, weight in best_by_rule.items():
         # A theme that runs through the notice is more likely its subject than a passing mention.
