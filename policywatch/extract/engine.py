@@ -47,6 +47,10 @@ BACKGROUND_FACTOR = 0.4
 _SPACY_LANG = {"ja": "zh", "ko": "xx", "th": "xx", "vi": "xx", "fr": "xx", "id": "xx", "nl": "xx"}
 #: Languages read character by character: token windows there are counted in characters, so they widen.
 _WINDOW_SCALE = {"zh": 3, "ja": 3}
+#: Words too common to anchor a token pattern on (see _Language.anchor_words).
+_COMMON_WORDS = frozenset(
+    "in on at of to from since after before by for with as the a an and or de la el en do da des du le les".split()
+)
 #: In a phrase, `*` stands for up to GAP_WORDS other words ("additional * duty").
 GAP = "*"
 GAP_WORDS = 4
@@ -201,17 +205,24 @@ class _Language:
         return word
 
     def anchor_words(self, pattern: Sequence[dict[str, Any]]) -> set[str] | None:
-        """NORMs one of which every match of the pattern contains; None when no token pins a word down."""
+        """NORMs one of which every match of the pattern contains; None when no token pins a word down.
+
+        A token whose words are all common ("in", "from") would send nearly every sentence to the Matcher,
+        so a token with rarer words is preferred as the anchor.
+        """
+        choices: list[set[str]] = []
         for token in pattern:
             if token.get("OP") in ("?", "*", "!"):
                 continue
             for key in ("NORM", "LOWER", "ORTH", "TEXT"):
                 value = token.get(key)
                 if isinstance(value, str):
-                    return {value if key == "NORM" else self.norm_of(value)}
-                if isinstance(value, dict) and isinstance(value.get("IN"), list):
-                    return {v if key == "NORM" else self.norm_of(str(v)) for v in value["IN"]}
-        return None
+                    choices.append({value if key == "NORM" else self.norm_of(value)})
+                elif isinstance(value, dict) and isinstance(value.get("IN"), list):
+                    choices.append({v if key == "NORM" else self.norm_of(str(v)) for v in value["IN"]})
+        if not choices:
+            return None
+        return next((c for c in choices if not c & _COMMON_WORDS), choices[0])
 
     def norms(self, doc: Any) -> Any:
         """Set each new word's NORM to its folded stem (once per vocabulary entry, so it is cached)."""
