@@ -172,8 +172,8 @@ def _as_datetime(published: str) -> dt.datetime:
     # The corpus records dates only; midnight UTC keeps the calendar date whatever a reader does with it.
     parsed = dt.datetime.fromisoformat(published)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def rfc822(published: str) -> str:

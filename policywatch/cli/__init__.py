@@ -11,11 +11,14 @@ import sys
 
 import typer
 
+from policywatch.cli import ack as _ack
 from policywatch.cli import changes as _changes
 from policywatch.cli import extract as _extract
 from policywatch.cli import feeds as _feeds
+from policywatch.cli import merchants as _merchants
 from policywatch.cli import rules as _rules
 from policywatch.cli import scan as _scan
+from policywatch.cli import score as _score
 from policywatch.cli.common import app
 
 
@@ -23,8 +26,11 @@ def _register() -> None:
     _scan.register(app)
     _changes.register(app)
     _extract.register(app)
+    _ack.register(app)
     app.add_typer(_feeds.feeds_app, name="feeds")
     app.add_typer(_rules.rules_app, name="rules")
+    app.add_typer(_merchants.merchants_app, name="merchants")
+    _score.register(app)
 
 
 _register()
