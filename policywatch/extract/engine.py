@@ -94,7 +94,7 @@ class Analysis:
     vetoes: list[Hit] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
     sentences: list[str] = field(default_factory=list)  # index 0 is the title ("" when none)
-    groups: frozenset[str] = frozenset()  # every lexicon group or inline group found anywhere
+    groups: dict[str, frozenset[int]] = field(default_factory=dict)  # each group found -> its sentences
     background: set[int] = field(default_factory=set)  # sentences that recount earlier measures
     context: list[Hit] = field(default_factory=list)  # the background rules' hits
 
@@ -318,7 +318,8 @@ class Engine:
         if compiled.has_token_patterns:
             for match_id, start, end in _token_matches(compiled, doc, columns[:, 0], token_sentence):
                 found[strings[match_id]][token_sentence[start]].append((start, end))
-        analysis = Analysis(prepared=prepared, sentences=sentences, groups=frozenset(found))
+        groups = {key: frozenset(by_sentence) for key, by_sentence in found.items()}
+        analysis = Analysis(prepared=prepared, sentences=sentences, groups=groups)
         n_sentences = len(sentences)
         has_title = bool(prepared.title)
         for rule in compiled.rules:
@@ -385,7 +386,7 @@ class Engine:
             hs_codes=fields.hs_codes,
             direction=direction,
             jurisdiction=fields.jurisdiction,
-            mentioned=analysis.groups,
+            mentioned=_mentioned(analysis, body_hits),
         )
         key = f"{identity or prepared.id}\x1f{category}\x1f{collapse(evidence)}"
         return Change(
@@ -426,6 +427,16 @@ def _token_matches(compiled: _Language, doc: Any, norms: Any, token_sentence: li
 
 Span = tuple[int, int]
 Found = dict[str, dict[int, list[Span]]]
+
+
+def _mentioned(analysis: Analysis, body_hits: list[Hit]) -> frozenset[str]:
+    """The groups found where a change is stated (title, lead, evidence), not in background sentences.
+
+    Severity conditions read these: "all goods" in a paragraph recounting another country's tariff says
+    nothing about this one.
+    """
+    focus = {0, *range(1, LEAD_SENTENCES + 1), *(h.sentence for h in body_hits)} - analysis.background
+    return frozenset(key for key, sentences in analysis.groups.items() if sentences & focus)
 
 
 _TARIFF_DIRECTIONS = {"tariff_increase": "tighten", "tariff_decrease": "loosen"}

@@ -31,6 +31,11 @@ _LETTERS = re.compile(r"[^\W\d_]{2}")
 _MONTH_FIRST = frozenset({"US", "PH"})
 _BACKGROUND = re.compile(r"^(?:[\dIVXivx]+[.)]?\s*)*(?:background|earlier|previous|prior|history|historical"
                          r"|antecedentes|histórico|hintergrund|vorgeschichte|背景|沿革)\b", re.IGNORECASE)
+_TODAY = re.compile(
+    r"\b(?:today|this\s+day|on\s+the\s+day\s+of\s+(?:its\s+)?publication|upon\s+publication|on\s+publication)\b"
+    r"|\b(?:hoy|hoje|aujourd'hui|heute)\b|本日|今日|今天|即日|公布之日",
+    re.IGNORECASE,
+)
 _RELATED = re.compile(
     r"^(?:related|other|more|latest|recent|see\s+also|further)\s+(?:news|media\s+releases|press\s+releases|releases"
     r"|articles|stories|items|updates|links|content|publications)\b|^(?:noticias|notícias)\s+relacionadas"
@@ -128,7 +133,13 @@ def _date(texts: list[list[str]], doc: Prepared, day_first: bool) -> str | None:
         if best:
             return min(best, key=lambda s: (-s[0], s[1], s[2]))[3].date.isoformat()
     adopted = [s for s in scored if s[0] == dates.ADOPTED]
-    return min(adopted, key=lambda s: (s[1], s[2]))[3].date.isoformat() if adopted else None
+    if adopted:
+        return min(adopted, key=lambda s: (s[1], s[2]))[3].date.isoformat()
+    # No date is stated, but the measure acts now ("Today the President issued ...", "in force today",
+    # "day of publication"): it takes effect on the bulletin's date.
+    if doc.published and any(_TODAY.search(text) for text in (*texts[0], *texts[1][:3])):
+        return doc.published.isoformat()
+    return None
 
 
 def extract_fields(doc: Prepared, category: str, evidence: Sequence[int]) -> Fields:
