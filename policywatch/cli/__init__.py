@@ -12,6 +12,7 @@ import sys
 import typer
 
 from policywatch.cli import ack as _ack
+from policywatch.cli import brief as _brief
 from policywatch.cli import changes as _changes
 from policywatch.cli import extract as _extract
 from policywatch.cli import feeds as _feeds
@@ -31,6 +32,7 @@ def _register() -> None:
     app.add_typer(_rules.rules_app, name="rules")
     app.add_typer(_merchants.merchants_app, name="merchants")
     _score.register(app)
+    _brief.register(app)
 
 
 _register()

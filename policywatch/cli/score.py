@@ -62,8 +62,9 @@ def register(app: typer.Typer) -> None:
         The score combines the share of trailing-12-month revenue that stored changes put at risk with the
         merchant's dependence on few, volatile markets; --explain accounts for every point.
         """
-        from policywatch.exposure import Level, index_changes, policy_change, score_merchants
-        from policywatch.store.merchants import ScoreSnapshot, latest_scores, merchant_ids, save_scores, trailing_sales
+        from policywatch.assess import assess
+        from policywatch.exposure import Level
+        from policywatch.store.merchants import ScoreSnapshot, latest_scores, merchant_ids, save_scores
 
         threshold = None
         if fail_on is not None:
@@ -85,9 +86,7 @@ def register(app: typer.Typer) -> None:
             if not known:
                 _empty(format, output)
                 return
-            sales = trailing_sales(store, ids=wanted or None, end_period=day.isoformat()[:7])
-            index = index_changes((policy_change(s) for s in store.query_changes()), day)
-            results = score_merchants(sales, index, explain=explain)
+            results = assess(store, wanted, day, explain=explain)
             previous = latest_scores(store, [r.merchant_id for r in results])
             save_scores(
                 store,
