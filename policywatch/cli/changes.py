@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated
 
 import typer
@@ -19,6 +20,7 @@ from policywatch.cli.common import (
 )
 from policywatch.models import Category, ExitCode
 from policywatch.report.formats import OutputFormat
+from policywatch.store.core import describe_error
 
 
 def register(app: typer.Typer) -> None:
@@ -63,9 +65,14 @@ def register(app: typer.Typer) -> None:
             since=parse_since(since),
         )
         store = open_store(db, create=False)
-        found = store.query_changes(flt, limit=limit) if store is not None else []
+        found = []
         if store is not None:
-            store.close()
+            try:
+                found = store.query_changes(flt, limit=limit)
+            except sqlite3.DatabaseError as exc:  # damage deep in the file shows only when its pages are read
+                fail(ExitCode.OPERATIONAL, describe_error(store.path, exc) or f"{store.path}: {exc}")
+            finally:
+                store.close()
         if format is OutputFormat.TABLE and output is None:
             from policywatch.report.changes import change_table
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from policywatch.extract.engine import Engine
+    from policywatch.rules import RuleSet
     from policywatch.store import Store
     from policywatch.yamlio import Problem
 
@@ -107,25 +108,62 @@ def fail_problems(problems: Sequence[Problem], *, what: str = "configuration") -
     fail(ExitCode.USAGE, f"{count} {what} problem{'s' if count != 1 else ''}; nothing was changed")
 
 
+def operational_reason(exc: BaseException) -> str | None:
+    """The one-line reason when exc is the world failing (database, disk), not policywatch; else None.
+
+    Such errors can surface anywhere a command touches the database; they are reported plainly, without
+    calling them a bug.
+    """
+    import sqlite3
+
+    from policywatch.store.core import StoreError, describe_error
+
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
+        exc, sqlite3.ProgrammingError | sqlite3.InterfaceError
+    ):
+        return describe_error(None, exc)
+    if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
+        import errno
+
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EACCES, errno.EPERM):
+            where = f" ({exc.filename})" if exc.filename else ""
+            return f"{exc.strerror}{where}"
+    return None
+
+
 def report_crash(exc: BaseException) -> None:
-    """The message for an unexpected error: what it was, and how to see the details."""
+    """The message for an unexpected error: what it was, and how to see the details.
+
+    A failure of the environment (the database damaged or busy, the disk full) gets its plain reason
+    instead: it is not a bug, and the exit code (3) already says "operational".
+    """
+    reason = operational_reason(exc)
+    if reason is not None:
+        print(f"error: {reason}", file=sys.stderr)
+        return
     print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
     print("This is a bug in policywatch; run again with POLICYWATCH_DEBUG=1 to see the details.", file=sys.stderr)
 
 
-def open_store(path: Path | None, *, create: bool = True) -> Store | None:
+def open_store(path: Path | None, *, create: bool = True, verify: bool = False) -> Store | None:
     """Open the history database; exit 3 with a clear message when it cannot be used.
 
     With create=False a missing file gives None: reading commands then show an empty history and
-    leave no file behind.
+    leave no file behind. A path that can never hold a file (under a missing directory or a regular
+    file) is an error either way, so a mistyped --db is not mistaken for an empty history.
+    verify (for writers) checks every page before anything is written.
     """
     from policywatch.store import DEFAULT_DB, Store, StoreError
+    from policywatch.store.core import check_location
 
     target = path or Path(DEFAULT_DB)
-    if not create and not target.exists():
-        return None
     try:
-        return Store.open(target)
+        if not create and not target.exists():
+            check_location(target)
+            return None
+        return Store.open(target, verify=verify, reader=not create)
     except StoreError as exc:
         fail(ExitCode.OPERATIONAL, str(exc))
 
@@ -133,18 +171,20 @@ def open_store(path: Path | None, *, create: bool = True) -> Store | None:
 _ENGINES: dict[tuple[str, str], Engine] = {}
 
 
-def load_engine(rules_dir: Path | None) -> Engine:
+def load_engine(rules_dir: Path | None, ruleset: RuleSet | None = None) -> Engine:
     """Load and compile the rules; exit 2 listing every problem when any rule file is broken.
 
     The compiled engine is kept for the life of the process (keyed by directory and rules version), so
-    a program that runs several commands pays for the spaCy pipelines once.
+    a program that runs several commands pays for the spaCy pipelines once. A caller that has already
+    loaded (and checked) the rules passes them as ruleset.
     """
     from policywatch.extract.engine import Engine
     from policywatch.rules import default_rules_dir, load_rules
 
-    ruleset, problems = load_rules(rules_dir)
-    if problems:
-        fail_problems(problems, what="rules")
+    if ruleset is None:
+        ruleset, problems = load_rules(rules_dir)
+        if problems:
+            fail_problems(problems, what="rules")
     key = (str((rules_dir or default_rules_dir()).resolve()), ruleset.version)
     if key in _ENGINES:
         return _ENGINES[key]

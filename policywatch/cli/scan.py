@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +30,7 @@ from policywatch.cli.common import (
 from policywatch.models import ExitCode, Severity
 from policywatch.report.formats import OutputFormat, to_json
 from policywatch.report.safe import plain, terminal
+from policywatch.store.core import StoreError
 
 FeedsOption = Annotated[Path, typer.Option("--feeds", help="The feeds file.", dir_okay=False)]
 
@@ -70,11 +75,13 @@ class _ProgressEvents:
         self.progress.update(task, total=total, completed=total, status=status)
 
 
-def _summary_dict(summary: Any) -> dict[str, Any]:
+def _summary_dict(summary: Any, interrupted: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     from policywatch.report.changes import change_records
 
     return {
         "run_id": summary.run_id,
+        # Earlier scans found dead (killed or crashed) and closed by this one.
+        "interrupted_runs": [run["id"] for run in interrupted or ()],
         "started_at": summary.started_at,
         "finished_at": summary.finished_at,
         "summary": {
@@ -130,6 +137,55 @@ def _print_summary(summary: Any, elapsed: float) -> None:
         console.print(change_table(summary.changes, title="New changes"))
 
 
+def _checked_engine(rules: Path | None, db: Path | None) -> Any:
+    """Check the rules before the database is touched; exit 2 on any problem, each with file and line.
+
+    Loading the rule files is cheap and always done. Compiling them (spaCy) is what finds a broken token
+    pattern; it is done up front unless this history already holds changes from these very rules (same
+    version), so a daily scan with nothing new still never loads spaCy. Returns the engine when it was
+    compiled here, else None (built later, on first need).
+    """
+    from policywatch.rules import load_rules
+    from policywatch.store import DEFAULT_DB
+    from policywatch.store.core import check_location, rules_version_seen
+
+    ruleset, problems = load_rules(rules)
+    if problems:
+        fail_problems(problems, what="rules")
+    target = db or Path(DEFAULT_DB)
+    try:
+        check_location(target)  # a bad --db is reported before seconds are spent compiling rules
+        seen = rules_version_seen(target, ruleset.version)
+    except StoreError as exc:
+        fail(ExitCode.OPERATIONAL, str(exc))
+    return None if seen else load_engine(rules, ruleset)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the scan is, so it unwinds like Ctrl-C (transactions roll back)."""
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (a cron or CI time limit) into the same orderly stop as Ctrl-C.
+
+    The feed being written is rolled back, the run is recorded as interrupted, and the exit is 143
+    (130 for Ctrl-C), instead of the process vanishing mid-transaction.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def register(app: typer.Typer) -> None:
     """Add the scan command to the app."""
 
@@ -144,7 +200,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         format: FormatOption = OutputFormat.TABLE,
     ) -> None:
-        """Fetch the feeds, store new bulletins and extract their changes; show progress and a summary."""
+        """Fetch the feeds, store new bulletins and extract their changes; show progress and a summary.
+
+        One scan at a time per database: a second one started while another runs exits 3 at once, doing
+        nothing. A scan that was killed is reported by the next one, which keeps what it stored and does
+        the rest. The feeds file and the rules are checked first: any problem exits 2 before the database
+        is touched.
+        """
         from policywatch.config import load_feeds
         from policywatch.pipeline import ScanEvents, run_scan
         from policywatch.yamlio import FileProblems
@@ -156,13 +218,13 @@ def register(app: typer.Typer) -> None:
             config = load_feeds(feeds)
         except FileProblems as exc:
             fail_problems(exc.problems)
-        store = open_store(db)
+        engine_holder: list[Any] = [_checked_engine(rules, db)]
+        store = open_store(db, verify=True)
         assert store is not None
-        engine_holder: list[Any] = []
 
         def engine() -> Any:
-            if not engine_holder:
-                engine_holder.append(load_engine(rules))
+            if engine_holder[0] is None:
+                engine_holder[0] = load_engine(rules)
             return engine_holder[0]
 
         if not config.feeds:
@@ -171,15 +233,28 @@ def register(app: typer.Typer) -> None:
         console = err()
         show_progress = console.is_terminal and format is OutputFormat.TABLE and bool(config.feeds)
         try:
-            if show_progress:
-                with _ProgressEvents(console) as events:
-                    summary = run_scan(config, store, engine, events=events)  # type: ignore[arg-type]
-            else:
-                summary = run_scan(config, store, engine, events=ScanEvents())
+            with store.scan_lock(), _stop_on_sigterm():
+                interrupted = store.close_abandoned_runs()
+                for run in interrupted:
+                    message(
+                        f"note: the scan started {run['started_at']} (run {run['id']}) did not finish; what it stored "
+                        "is kept and this scan does the rest"
+                    )
+                if show_progress:
+                    with _ProgressEvents(console) as events:
+                        summary = run_scan(config, store, engine, events=events)  # type: ignore[arg-type]
+                else:
+                    summary = run_scan(config, store, engine, events=ScanEvents())
+        except StoreError as exc:
+            fail(ExitCode.OPERATIONAL, str(exc))
+        except KeyboardInterrupt as exc:
+            how = " by SIGTERM" if isinstance(exc, _Terminated) else ""
+            message(f"interrupted{how}: the feeds finished so far are stored; the next scan does the rest")
+            raise typer.Exit(143 if isinstance(exc, _Terminated) else 130) from None
         finally:
             store.close()
         if format is OutputFormat.JSON:
-            emit(to_json(_summary_dict(summary)) + "\n", None)
+            emit(to_json(_summary_dict(summary, interrupted)) + "\n", None)
         else:
             _print_summary(summary, time.monotonic() - started)
         if summary.all_failed:

@@ -40,9 +40,21 @@ def _flat(value: Any) -> str:
     return str(value)
 
 
+# What makes a spreadsheet read a cell as a formula (CSV injection): = + - @, also in their full-width forms
+# (an East Asian input method types those, and Excel accepts them), and tab or CR in front of one.
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\t\r\n")
+
+
+def _cell(value: Any) -> str:
+    # The writer quotes only cells holding its own line terminator ("\n"): a bare CR would go out unquoted
+    # and start a new row in a spreadsheet, around the formula guard below.
+    return _flat(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _formula_safe(value: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    # Leading spaces do not stop every spreadsheet from seeing a formula, so the first visible character decides.
+    first = value.lstrip(" ")[:1]
+    return "'" + value if first and first in _FORMULA_START else value
 
 
 def to_csv(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -51,7 +63,7 @@ def to_csv(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for record in records:
-        writer.writerow([_formula_safe(_flat(record.get(c))) for c in columns])
+        writer.writerow([_formula_safe(_cell(record.get(c))) for c in columns])
     return buffer.getvalue()
 
 

@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING, Any
 from policywatch.models import Bulletin, Change, Severity
 from policywatch.store.schema import MIGRATIONS, SCHEMA_VERSION, utcnow
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -23,6 +28,84 @@ BUSY_TIMEOUT_MS = 30_000
 
 class StoreError(Exception):
     """The database cannot be opened or used; str() is a one-line reason naming the file."""
+
+
+class StoreBusy(StoreError):
+    """Another policywatch holds the scan lock of this database; str() names it and when it started."""
+
+
+#: SQLite's words for a file that is damaged rather than merely busy or unwritable.
+_DAMAGED = ("malformed", "not a database", "corrupt", "file is encrypted")
+
+
+def describe_error(path: str | None, exc: sqlite3.Error) -> str | None:
+    """A one-line, user-facing reason for an sqlite3 error on the database at path (None: not a known kind)."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    lowered = reason.lower()
+    where = f"{path}: " if path else ""
+    if any(word in lowered for word in _DAMAGED):
+        recover = f", or try `sqlite3 {path} .recover`" if path else ""
+        return f"{where}the database is damaged ({reason}); restore it from a backup{recover}"
+    if "locked" in lowered or "busy" in lowered:
+        return f"{where}the database is busy (another program is writing to it); try again"
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return f"{where}cannot write the database: {reason}"
+    if "disk i/o" in lowered or "full" in lowered:
+        return f"{where}cannot write the database ({reason}); check the disk"
+    return None
+
+
+def check_location(path: str | os.PathLike[str]) -> None:
+    """Raise StoreError when path cannot hold a policywatch database; never creates or changes anything.
+
+    Catches what sqlite3 would only report as "unable to open database file": a directory, a missing
+    parent, a parent that is a file, and a file that is not SQLite at all.
+    """
+    shown = str(path)
+    target = Path(shown)
+    parent = target.parent
+    if target.is_dir():
+        raise StoreError(f"{shown}: is a directory, not a database file")
+    if not target.exists():
+        if not parent.exists():
+            raise StoreError(f"{shown}: cannot create the database: directory {str(parent)!r} does not exist")
+        if not parent.is_dir():
+            raise StoreError(f"{shown}: cannot create the database: {str(parent)!r} is a file, not a directory")
+        return
+    if target.stat().st_size > 0:
+        try:
+            with open(target, "rb") as handle:
+                header = handle.read(16)
+        except OSError as exc:
+            raise StoreError(f"{shown}: cannot read the database: {exc.strerror}") from None
+        if header != b"SQLite format 3\x00":
+            raise StoreError(f"{shown}: not a SQLite database (left untouched)")
+
+
+def rules_version_seen(path: str | os.PathLike[str], version: str) -> bool:
+    """True when the database at path already holds changes found by rules of this version.
+
+    Read-only. A missing or older file answers False; a file that is not a usable database raises
+    StoreError (it is left untouched). A scan uses it to skip compiling rules up front when the same
+    rules have already run on this history.
+    """
+    target = Path(path)
+    if not target.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        row = conn.execute("SELECT 1 FROM changes WHERE rules_version = ? LIMIT 1", [version]).fetchone()
+    except sqlite3.OperationalError:
+        return False  # no changes table yet, or busy: compile up front, which is always safe
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a usable SQLite database ({exc}); left untouched") from None
+    finally:
+        conn.close()
+    return row is not None
 
 
 # --- records read back ------------------------------------------------------------------------------
@@ -57,6 +140,9 @@ class FeedHealth:
     consecutive_failures: int
     items: int
     newest_published: str | None
+
+
+_HEALTH_FIELDS = tuple(FeedHealth.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -166,22 +252,16 @@ class Store:
     # opening -----------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Store:
+    def open(cls, path: str | os.PathLike[str] | None = None, *, verify: bool = False, reader: bool = False) -> Store:
         """Open (creating and migrating as needed) the database at path.
 
         Raises StoreError, leaving the file untouched, when it is not a SQLite database, is corrupt, or cannot
-        be created.
+        be created. With verify, SQLite's quick_check reads every page first, so damage deep in the file is
+        found before a writer adds to it (a scan opens this way; readers do not pay for it). A reader leaves
+        the journal mode as it is (a writer turns on WAL), so a file it can read is not changed by reading.
         """
         shown = str(path or DEFAULT_DB)
-        target = Path(shown)
-        if target.is_dir():
-            raise StoreError(f"{shown}: is a directory, not a database file")
-        if not target.exists() and not target.parent.exists():
-            raise StoreError(f"{shown}: cannot create the database: directory {str(target.parent)!r} does not exist")
-        if target.exists() and target.stat().st_size > 0:
-            with open(target, "rb") as handle:
-                if handle.read(16) != b"SQLite format 3\x00":
-                    raise StoreError(f"{shown}: not a SQLite database (left untouched)")
+        check_location(shown)
         try:
             conn = sqlite3.connect(shown, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -190,19 +270,26 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # Reading the schema first detects a corrupt file before anything is written to it.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if verify:
+                verdict = [" ".join(str(row[0]).split()) for row in conn.execute("PRAGMA quick_check(3)")]
+                if verdict != ["ok"]:
+                    conn.close()
+                    found = "; ".join(v.replace("*** in database main ***", "").strip() for v in verdict)[:160]
+                    raise StoreError(
+                        f"{shown}: the database is damaged (SQLite's check found: {found}); left untouched; "
+                        f"restore it from a backup, or try `sqlite3 {shown} .recover`"
+                    )
             store = cls(conn, shown)
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            if not reader and conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             store._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            reason = str(exc)
-            if "readonly" in reason or "unable to open" in reason:
-                raise StoreError(f"{shown}: cannot write the database: {reason}") from None
-            if "locked" in reason or "busy" in reason:
-                raise StoreError(f"{shown}: the database is busy (another policywatch is writing); try again") from None
-            raise StoreError(f"{shown}: not a usable SQLite database ({reason}); left untouched") from None
+            known = describe_error(shown, exc)
+            if known is not None and "damaged" not in known:
+                raise StoreError(known) from None
+            raise StoreError(f"{shown}: not a usable SQLite database ({exc}); left untouched") from None
         return store
 
     def close(self) -> None:
@@ -257,7 +344,11 @@ class Store:
             with self.db.atomic():
                 yield
             return
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            # Past the busy timeout: someone else has held the write lock for that long.
+            raise StoreError(describe_error(self.path, exc) or f"{self.path}: {exc}") from None
         try:
             yield
         except BaseException:
@@ -301,24 +392,9 @@ class Store:
         for row in self._rows(sql):
             if wanted is not None and row["name"] not in wanted:
                 continue
-            out.append(
-                FeedHealth(
-                    name=row["name"],
-                    url=row["url"],
-                    kind=row["kind"],
-                    jurisdiction=row["jurisdiction"],
-                    language=row["language"],
-                    last_fetched_at=row["last_fetched_at"],
-                    last_success_at=row["last_success_at"],
-                    last_new_item_at=row["last_new_item_at"],
-                    last_status=row["last_status"],
-                    last_http_status=row["last_http_status"],
-                    last_error=row["last_error"],
-                    consecutive_failures=int(row["consecutive_failures"] or 0),
-                    items=int(row["items"]),
-                    newest_published=row["newest_published"],
-                )
-            )
+            row["consecutive_failures"] = int(row["consecutive_failures"] or 0)
+            row["items"] = int(row["items"])
+            out.append(FeedHealth(**{name: row[name] for name in _HEALTH_FIELDS}))
         return out
 
     # bulletins ---------------------------------------------------------------------------------------
@@ -472,6 +548,74 @@ class Store:
     def last_runs(self, n: int = 10) -> list[dict[str, Any]]:
         """The newest runs, newest first."""
         return self._rows("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [n])
+
+    @contextlib.contextmanager
+    def scan_lock(self) -> Iterator[None]:
+        """Hold the scan lock of this database for the block; raise StoreBusy at once if another scan has it.
+
+        The lock is an OS advisory lock (flock) on `<db>.lock` beside the database, so the kernel releases
+        it when its holder exits, however it exits (SIGKILL included): a dead scan never blocks the next
+        one. The file stays (empty) between scans; removing it while a scan runs would defeat the lock.
+        Where flock does not exist (Windows) scans are not serialised; SQLite still keeps each write whole.
+        """
+        lock_path = f"{self.path}.lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"{lock_path}: cannot create the scan lock: {exc.strerror}") from None
+        try:
+            if not _try_lock(fd):
+                who = _holder(fd)
+                raise StoreBusy(
+                    f"{self.path}: another policywatch scan is running on this database{who}; "
+                    "this one did nothing; try again when it has finished"
+                )
+            # Who holds it, for the message a second scan prints.
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"{os.getpid()} {utcnow()}\n".encode())
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)  # releases the lock
+
+    def close_abandoned_runs(self) -> list[dict[str, Any]]:
+        """Mark runs still "running" as "interrupted" and return them (id, started_at, feeds_file).
+
+        Call it holding the scan lock: then no live scan owns such a run, so its process was killed or
+        crashed. What it committed (one transaction per feed) is kept; the next scan does the rest.
+        """
+        stale = self._rows("SELECT id, started_at, feeds_file FROM runs WHERE status = 'running' ORDER BY id")
+        if stale:
+            with self.transaction():
+                self.conn.executemany(
+                    "UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'",
+                    [[row["id"]] for row in stale],
+                )
+        return stale
+
+
+def _holder(fd: int) -> str:
+    """ " (pid N, started T)" from a held lock file, or "" when it cannot be read."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        words = os.read(fd, 200).decode("utf-8", "replace").split()
+    except OSError:
+        return ""
+    return f" (pid {words[0]}, started {words[1]})" if len(words) >= 2 else ""
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the advisory lock on fd without waiting; closing fd (or dying) releases it."""
+    if fcntl is None:  # Windows: no flock; scans there are not serialised (see scan_lock)
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _bulletin_row(b: Bulletin) -> dict[str, Any]:
