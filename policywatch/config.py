@@ -184,7 +184,9 @@ def _check_feed(raw: Any, shown: str, line: int | None, base_dir: Path, problems
         if value in (None, ""):
             continue
         if not isinstance(value, str):
-            problems.append(Problem(shown, at(key), f"{key} must be text, not {type(value).__name__}"))
+            # Not type(value).__name__: YAML lists and mappings arrive as the loader's LocatedList / Located.
+            kind = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else None
+            problems.append(Problem(shown, at(key), f"{key} must be text, not {kind or type(value).__name__}"))
             continue
         values[key] = value.strip()
 

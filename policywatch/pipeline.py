@@ -354,7 +354,8 @@ class _Scan:
             if full is not None and full.left:
                 # Pages left over: the source is not marked as read, so the next scan reads it and goes on.
                 saved.update(body_sha256=None, etag=None, last_modified=None)
-            if n_new:
+            if n_new or row is None or not row.get("last_success_at"):
+                # First read: a feed that never has an item still needs a date to go stale from.
                 saved["last_new_item_at"] = now
             self.store.save_feed(feed.name, **saved)
         pages = full.pages if full is not None else ()

@@ -148,7 +148,6 @@ def _stall(conn: socket.socket, stop: threading.Event) -> None:
 # --- the faults -----------------------------------------------------------------------------------------------
 
 
-UNCHECKED = "unchecked"
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ class Fault:
     serve: Callable[..., str]  # (httpserver, raw, path) -> the feed url
     error: str  # expected in last_error ("" for faults that must still be read); "a|b": either
 
-    http_status: int | None | str = None  # UNCHECKED where the fetcher does not keep it (see the report)
+    http_status: int | None = None  # the last HTTP status seen (None when no response came)
     requests: int | None = None  # requests the server must have seen (bounded retries)
     read: bool = False  # the body is still a feed: stored, with its damage as a warning
 
@@ -232,16 +231,16 @@ FAULTS: dict[str, Fault] = {
         # Which one depends on whether the reset or the end of the data reaches the client first.
         _raw(_reset_mid_body),
         "connection reset while reading|connection closed by the server before the response was complete",
-        UNCHECKED,
+        200,
         requests=2,
     ),
-    "stalled-body": Fault(_raw(_stall), "read timed out after 0.5 s after 2 attempts", UNCHECKED, requests=2),
-    "slow-drip": Fault(_raw(_drip), "total time limit of 2 s exceeded while reading the body", UNCHECKED, requests=1),
-    "over-size-cap": Fault(_body(b"<rss>" + b" " * 200_000, "application/rss+xml"), "body exceeds", UNCHECKED),
+    "stalled-body": Fault(_raw(_stall), "read timed out after 0.5 s after 2 attempts", 200, requests=2),
+    "slow-drip": Fault(_raw(_drip), "total time limit of 2 s exceeded while reading the body", 200, requests=1),
+    "over-size-cap": Fault(_body(b"<rss>" + b" " * 200_000, "application/rss+xml"), "body exceeds", 200),
     "gzip-bomb": Fault(
-        _body(_bomb(), "application/rss+xml", {"Content-Encoding": "gzip"}), "body exceeds 100 kB limit", UNCHECKED
+        _body(_bomb(), "application/rss+xml", {"Content-Encoding": "gzip"}), "body exceeds 100 kB limit", 200
     ),
-    "redirect-loop": Fault(_redirect_loop, "too many redirects (5)", UNCHECKED, requests=6),
+    "redirect-loop": Fault(_redirect_loop, "too many redirects (5)", 302, requests=6),
     "html-page": Fault(_body(HTML_PAGE, "text/html; charset=utf-8"), "looks like an HTML page, not a feed", 200),
     "empty-body": Fault(_body(b"", "application/rss+xml"), "empty body", 200),
     "not-xml": Fault(_body(b"\x89PNG\r\n\x1a\n\0\0binary", "application/rss+xml"), "not XML or JSON", 200),
@@ -251,7 +250,7 @@ FAULTS: dict[str, Fault] = {
     "gzip-garbage": Fault(
         _body(GZIP_HEADER + b"\xff" * 40, "application/rss+xml", {"Content-Encoding": "gzip"}),
         "could not decompress the gzip body",
-        UNCHECKED,
+        200,
     ),
 }
 
@@ -316,8 +315,7 @@ def test_a_faulty_feed_beside_a_good_one(run, httpserver, raw, tmp_path, name):
     assert fault.said(faulty["last_error"]), faulty["last_error"]
     assert "\n" not in faulty["last_error"]
     assert faulty["consecutive_failures"] == 1
-    if fault.http_status != UNCHECKED:
-        assert faulty["last_http_status"] == fault.http_status
+    assert faulty["last_http_status"] == fault.http_status
     assert bulletins_of(db, "faulty") == []
     assert rows["good"]["last_status"] == "ok" and rows["good"]["consecutive_failures"] == 0
     assert "1 read, 0 unchanged, 1 failed" in result.stdout
@@ -382,7 +380,6 @@ def test_a_feed_that_recovers_resets_its_failure_count(run, httpserver, tmp_path
     assert bulletins_of(db, "flaky") == ["guid:n-1", "guid:n-2"]
 
 
-@pytest.mark.xfail(strict=True, reason="the fetcher drops the HTTP status of a failure after the status line (patch)")
 @pytest.mark.parametrize(
     ("name", "status"),
     [("over-size-cap", 200), ("gzip-bomb", 200), ("stalled-body", 200), ("redirect-loop", 302)],
@@ -394,7 +391,6 @@ def test_a_failure_after_the_status_line_keeps_the_http_status(run, httpserver, 
     assert feed_rows(tmp_path / "pw.db")["faulty"]["last_http_status"] == status
 
 
-@pytest.mark.xfail(strict=True, reason="a gzip body cut short is read as if whole (patch for fetch.py in the report)")
 def test_a_gzip_body_cut_short_is_a_failure_not_half_a_feed(run, httpserver, tmp_path):
     packed = gzip.compress(RSS.format(items=TARIFF + OUTAGE + TARIFF.replace("n-1", "n-3")).encode())
     httpserver.expect_request("/cut.xml").respond_with_data(
@@ -463,10 +459,6 @@ def test_a_feed_silent_past_its_stale_after_days_is_flagged_stale(run, tmp_path)
     assert {row["name"]: row["health"] for row in json.loads(listed.stdout)}["quiet"] == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a feed that never had an item has no date to be stale from (patch for pipeline.py in the report)",
-)
 def test_a_feed_that_never_had_an_item_goes_stale_too(run, tmp_path):
     (tmp_path / "empty.xml").write_bytes(RSS.format(items="").encode())
     feeds = tmp_path / "feeds.yaml"

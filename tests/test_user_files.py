@@ -83,7 +83,7 @@ FEEDS_CASES = {
             "feeds.yaml:3: fetch.read_timeout must be a positive number",
             "feeds.yaml:4: fetch.max_bytes must be a whole number",
             "feeds.yaml:6: name must be text, not int",
-            "feeds.yaml:7: url must be text, not",  # says "LocatedList" today: see the hardening report
+            "feeds.yaml:7: url must be text, not a list",
             "feeds.yaml:11: stale_after_days must be a positive number of days",
             "feeds.yaml:12: each feed must be a mapping",
         ],

@@ -225,6 +225,7 @@ class Fetcher:
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         current = url
+        last_code: int | None = None  # kept on failures after the status line (body, timeouts, redirects)
         for _hop in range(limits.max_redirects + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -233,7 +234,7 @@ class Fetcher:
                 with self._client.stream(
                     "GET", current, headers=headers, timeout=_timeout(limits, remaining)
                 ) as response:
-                    code = response.status_code
+                    code = last_code = response.status_code
                     location = response.headers.get("location")
                     if code in _REDIRECT_STATUSES and location:
                         current = _redirect_target(str(response.url), location, code)
@@ -276,12 +277,17 @@ class Fetcher:
                     )
             except _Failure as failure:
                 failure.final_url = failure.final_url or current
+                failure.http_status = failure.http_status or last_code
                 raise
             except httpx.TimeoutException as exc:
-                raise _timeout_failure(exc, limits, deadline, current) from None
+                failure = _timeout_failure(exc, limits, deadline, current)
+                failure.http_status = last_code
+                raise failure from None
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
-                raise _transport_failure(exc, current) from None
-        raise _Failure(f"too many redirects ({limits.max_redirects})", final_url=current)
+                failure = _transport_failure(exc, current)
+                failure.http_status = last_code
+                raise failure from None
+        raise _Failure(f"too many redirects ({limits.max_redirects})", final_url=current, http_status=last_code)
 
 
 def _timeout(limits: FetchLimits, remaining: float) -> httpx.Timeout:
@@ -396,6 +402,11 @@ class _Inflater:
             return zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send it
         return zlib.decompressobj(zlib.MAX_WBITS | 16 if self._encoding == "gzip" else zlib.MAX_WBITS)
 
+    @property
+    def complete(self) -> bool:
+        """True when every compressed stream begun has ended (a body cut short leaves one open)."""
+        return self._zlib is None and not self._pending
+
     def feed(self, data: bytes, room: int) -> bytes:
         """Inflate data, returning at most room bytes (the caller passes its cap plus one to detect overflow)."""
         data, self._pending = self._pending + data, b""
@@ -450,6 +461,9 @@ def _read_body(response: httpx.Response, limits: FetchLimits, deadline: float) -
                 raise _Failure(f"total time limit of {limits.total_timeout:g} s exceeded while reading the body")
     except zlib.error as exc:
         raise _Failure(f"could not decompress the {encoding} body ({exc})") from None
+    if inflater is not None and not inflater.complete:
+        # Without a Content-Length nothing else shows a cut: the parser would read half a feed as all of it.
+        raise _Failure(f"the {encoding} body ends before its compressed stream does (cut short)", retry=True)
     return bytes(body)
 
 

@@ -12,9 +12,13 @@ from policywatch.store.core import (
     FeedHealth,
     FeedState,
     Store,
+    StoreBusy,
     StoredChange,
     StoreError,
     change_from_row,
+    check_location,
+    describe_error,
+    rules_version_seen,
 )
 from policywatch.store.schema import MIGRATIONS, SCHEMA_VERSION, utcnow
 
@@ -27,9 +31,13 @@ __all__ = [
     "ChangeFilter",
     "FeedHealth",
     "FeedState",
+    "StoreBusy",
     "StoreError",
     "Store",
     "StoredChange",
     "change_from_row",
+    "check_location",
+    "describe_error",
+    "rules_version_seen",
     "utcnow",
 ]
