@@ -32,6 +32,12 @@ class Runner:
         return result
 
 
+@pytest.fixture(autouse=True)
+def _no_ci_job_summary(monkeypatch):
+    """Tests never write to a real CI job summary, whatever environment they run in."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture(scope="session")
 def httpserver_listen_address():
     """Every local HTTP server listens on 127.0.0.1 (an ephemeral port): tests never leave the machine."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +18,14 @@ from policywatch.cli.common import (
     out,
     parse_severity,
     parse_since,
+)
+from policywatch.cli.gate import (
+    FailOnOption,
+    Gate,
+    IgnoreFileOption,
+    MerchantsOption,
+    ShowSuppressedOption,
+    write_step_summary,
 )
 from policywatch.models import Category, ExitCode
 from policywatch.report.formats import OutputFormat
@@ -48,9 +57,19 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
         format: FormatOption = OutputFormat.TABLE,
         output: OutputOption = None,
+        fail_on: FailOnOption = None,
+        ignore_file: IgnoreFileOption = None,
+        show_suppressed: ShowSuppressedOption = False,
+        merchants: MerchantsOption = None,
+        feeds: Annotated[Path, typer.Option("--feeds", dir_okay=False, help="The feeds file the reviewed-changes "
+                                            "file sits beside.")] = Path("feeds.yaml"),
         db: DbOption = None,
     ) -> None:
-        """List the changes stored in the history, most severe and most recent first."""
+        """List the changes stored in the history, most severe and most recent first.
+
+        With --fail-on LEVEL this is a CI gate over the listed changes: exit 1 when one at or above LEVEL is
+        not suppressed in .policywatch-ignore.yaml (see `policywatch ack`).
+        """
         from policywatch.store import ChangeFilter
 
         categories = tuple(category or ())
@@ -64,6 +83,8 @@ def register(app: typer.Typer) -> None:
             severity_min=parse_severity(severity_min, "--severity-min"),
             since=parse_since(since),
         )
+        gate = Gate.from_options(fail_on, ignore_file, feeds, show_suppressed, merchants)
+        gate.check_files()
         store = open_store(db, create=False)
         found = []
         if store is not None:
@@ -80,10 +101,24 @@ def register(app: typer.Typer) -> None:
                 out().print(
                     "No changes stored" + (" match the filters." if flt != ChangeFilter() else " yet."), markup=False
                 )
-                return
-            out().print(change_table(found))
-            return
-        from policywatch.report.changes import render_changes
+            else:
+                out().print(change_table(found))
+        else:
+            from policywatch.report.changes import render_changes
 
-        fmt = OutputFormat.MARKDOWN if format is OutputFormat.TABLE else format
-        emit(render_changes(found, fmt), output)
+            fmt = OutputFormat.MARKDOWN if format is OutputFormat.TABLE else format
+            emit(render_changes(found, fmt), output)
+        outcome = gate.decide(found)
+        if outcome is not None and gate.level is not None:
+            write_step_summary(_gate_markdown(outcome, gate.level.value))
+        gate.report(outcome)
+
+
+def _gate_markdown(outcome: Any, level: str) -> str:
+    from policywatch.report.changes import render_changes
+    from policywatch.report.formats import OutputFormat
+
+    head = f"### policywatch gate (--fail-on {level}): {'FAILED' if outcome.failed else 'passed'}\n\n"
+    if not outcome.failing:
+        return head + f"No unreviewed change at or above {level}; {len(outcome.suppressed)} suppressed.\n"
+    return head + render_changes(list(outcome.failing), OutputFormat.MARKDOWN)

@@ -16,6 +16,7 @@ import typer
 from policywatch.cli.common import (
     DbOption,
     FormatOption,
+    OutputOption,
     RulesOption,
     emit,
     err,
@@ -25,13 +26,23 @@ from policywatch.cli.common import (
     message,
     open_store,
     out,
-    parse_severity,
+    parse_since,
+)
+from policywatch.cli.gate import (
+    FailOnOption,
+    Gate,
+    IgnoreFileOption,
+    MerchantsOption,
+    ShowSuppressedOption,
+    gate_record,
+    write_step_summary,
 )
 from policywatch.models import ExitCode, Severity
 from policywatch.report.formats import OutputFormat, to_json
 from policywatch.report.safe import plain, terminal
 from policywatch.store.core import StoreError
 
+WARNINGS_SHOWN = 3
 FeedsOption = Annotated[Path, typer.Option("--feeds", help="The feeds file.", dir_okay=False)]
 
 
@@ -133,8 +144,43 @@ def _print_summary(summary: Any, elapsed: float) -> None:
             line = terminal(f"  failed: {result.name}: {result.error}")
             line.stylize("red")
             console.print(line)
+        for warning in result.warnings[:WARNINGS_SHOWN]:
+            line = terminal(f"  warning: {result.name}: {warning}")
+            line.stylize("yellow")
+            console.print(line)
+        if len(result.warnings) > WARNINGS_SHOWN:
+            more = len(result.warnings) - WARNINGS_SHOWN
+            console.print(terminal(f"  ... and {more} more warnings for {result.name}"))
     if summary.changes:
         console.print(change_table(summary.changes, title="New changes"))
+
+
+def scan_markdown(summary: Any, outcome: Any, level: Any) -> str:
+    """The scan as markdown: counts, failed sources, the new changes, and the gate (for CI job summaries)."""
+    from policywatch.report.changes import render_changes
+    from policywatch.report.safe import markdown_text
+
+    counts = summary.by_severity()
+    lines = [
+        "## policywatch scan",
+        "",
+        f"{len(summary.feeds)} sources: {summary.feeds_ok} read, {summary.feeds_unchanged} unchanged, "
+        f"{summary.feeds_failed} failed. New: {summary.new_bulletins} bulletins, {len(summary.changes)} changes "
+        f"({', '.join(f'{counts[s.value]} {s.value}' for s in reversed(list(Severity)))}).",
+        "",
+    ]
+    failed = [f for f in summary.feeds if f.status == "failed"]
+    if failed:
+        lines += ["Sources that failed:", ""]
+        lines += [f"- {markdown_text(f.name)}: {markdown_text(f.error, 200)}" for f in failed]
+        lines.append("")
+    if summary.changes:
+        lines += ["### New changes", "", render_changes(list(summary.changes), OutputFormat.MARKDOWN)]
+    if outcome is not None and level is not None:
+        verdict = "FAILED" if outcome.failed else "passed"
+        lines += [f"### Gate (--fail-on {level.value}): {verdict}", "",
+                  f"{len(outcome.failing)} unreviewed, {len(outcome.suppressed)} suppressed by reviews.", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _checked_engine(rules: Path | None, db: Path | None) -> Any:
@@ -194,11 +240,17 @@ def register(app: typer.Typer) -> None:
         feeds: FeedsOption = Path("feeds.yaml"),
         db: DbOption = None,
         rules: RulesOption = None,
-        fail_on: Annotated[
+        fail_on: FailOnOption = None,
+        since: Annotated[
             str | None,
-            typer.Option("--fail-on", help="Exit 1 if a new change is at or above this severity.", metavar="LEVEL"),
+            typer.Option("--since", help="Gate on changes detected in this window (7d, 24h) instead of only those new "
+                         "in this scan."),
         ] = None,
+        ignore_file: IgnoreFileOption = None,
+        show_suppressed: ShowSuppressedOption = False,
+        merchants: MerchantsOption = None,
         format: FormatOption = OutputFormat.TABLE,
+        output: OutputOption = None,
     ) -> None:
         """Fetch the feeds, store new bulletins and extract their changes; show progress and a summary.
 
@@ -209,15 +261,18 @@ def register(app: typer.Typer) -> None:
         """
         from policywatch.config import load_feeds
         from policywatch.pipeline import ScanEvents, run_scan
+        from policywatch.store import ChangeFilter
         from policywatch.yamlio import FileProblems
 
-        if format not in (OutputFormat.TABLE, OutputFormat.JSON):
-            fail(ExitCode.USAGE, "scan prints --format table or json")
-        level = parse_severity(fail_on, "--fail-on")
+        if format not in (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN):
+            fail(ExitCode.USAGE, "scan prints --format table, json or markdown")
+        gate = Gate.from_options(fail_on, ignore_file, feeds, show_suppressed, merchants)
+        window = parse_since(since)
         try:
             config = load_feeds(feeds)
         except FileProblems as exc:
             fail_problems(exc.problems)
+        gate.check_files()
         engine_holder: list[Any] = [_checked_engine(rules, db)]
         store = open_store(db, verify=True)
         assert store is not None
@@ -245,6 +300,7 @@ def register(app: typer.Typer) -> None:
                         summary = run_scan(config, store, engine, events=events)  # type: ignore[arg-type]
                 else:
                     summary = run_scan(config, store, engine, events=ScanEvents())
+                gated = list(summary.changes) if window is None else store.query_changes(ChangeFilter(since=window))
         except StoreError as exc:
             fail(ExitCode.OPERATIONAL, str(exc))
         except KeyboardInterrupt as exc:
@@ -253,11 +309,16 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(143 if isinstance(exc, _Terminated) else 130) from None
         finally:
             store.close()
+        outcome = gate.decide(gated)
         if format is OutputFormat.JSON:
-            emit(to_json(_summary_dict(summary, interrupted)) + "\n", None)
+            record = _summary_dict(summary, interrupted)
+            record["gate"] = gate_record(outcome, gate.level)
+            emit(to_json(record) + "\n", output)
+        elif format is OutputFormat.MARKDOWN or output is not None:
+            emit(scan_markdown(summary, outcome, gate.level), output)
         else:
             _print_summary(summary, time.monotonic() - started)
+        write_step_summary(scan_markdown(summary, outcome, gate.level))
         if summary.all_failed:
             fail(ExitCode.OPERATIONAL, "no feed could be read")
-        if level is not None and any(Severity.parse(c.change.severity).rank >= level.rank for c in summary.changes):
-            raise typer.Exit(int(ExitCode.FINDINGS))
+        gate.report(outcome)
