@@ -78,6 +78,7 @@ _PRE_STRONG = re.compile(
     r"|vigente\s+(?:a\s+partir\s+del|desde\s+el)|à\s+compter\s+du|a\s+compter\s+du|à\s+partir\s+du|dès\s+le"
     r"|(?:entre|entrera)\s+en\s+vigueur\s+le|ab(?:\s+dem)?|mit\s+Wirkung\s+(?:vom|zum|ab)|seit(?:\s+dem)?|gilt\s+ab"
     r"|(?:mulai|berlaku|sejak|terhitung)(?:\s+(?:berlaku|mulai|sejak|efektif|pada|tanggal))*"
+    r"|a\s+partire\s+dal|a\s+decorrere\s+dal|con\s+effetto\s+dal|in\s+vigore\s+dal|entra\s+in\s+vigore\s+il|dal"
     r")\s*,?\s*" + _TIME + r"(?:" + _WEEKDAY + r")?$"
     r"|(?:拟)?(?:生效|实施|施行|執行|执行)日(?:期)?\s*[:：]?\s*$|施行日\s*[:：]?\s*$",
     re.IGNORECASE,

@@ -57,14 +57,15 @@ _CHANGE_VERB = (
     r"|amend\w*|modif\w*|revis\w*|bring|brings|brought|mov\w*|ris\w*|rose|fall\w*|fell|drop\w*|climb\w*|jump\w*"
     r"|doubl\w*|halv\w*|aument\w*|sub(?:e|en|ir|irá|irán|ió|iu)|baj(?:a|an|ará|arán|ó)|elev\w*|pas(?:a|an|ará|arán|ó)"
     r"|passa\w*|ajust\w*|reduz\w*|diminu\w*|disminu\w*|increment\w*|alter\w*|sob(?:e|em)|cai|caem|augment\w*"
-    r"|relev\w*|abaiss\w*|erhöh\w*|senk\w*)"
+    r"|relev\w*|abaiss\w*|erhöh\w*|senk\w*|steig\w*|stieg\w*|sink\w*|pass\w*|naik\w*|turun\w*|menjadi"
+    r"|ridott\w*|ridur\w*|aumentat\w*)"
 )
 _CHANGE_NEAR = re.compile(_CHANGE_VERB, re.IGNORECASE)
-_FROM_END = re.compile(r"(?:\bfrom|\bde|\bdesde|\bvon|\bdu|由|从)\s*$", re.IGNORECASE)
+_FROM_END = re.compile(r"(?:\bfrom|\bde|\bdesde|\bvon|\bdu|\bdal|\bdall'|\bdari|由|从)\s*$", re.IGNORECASE)
 _RANGE_CUE = re.compile(r"(?:rang\w*|vary\w*|between|entre|spanning|anywhere)\b[^%]{0,25}$|\brange\s+of\s*$",
                         re.IGNORECASE)
 _TO_GAP = re.compile(
-    r"\s*(?:to|down\s+to|up\s+to|→|->|a|al|para|à|au|auf|为|至|到|(?:调整|提高|降低|下调|上调|降|提|增加|减少|改)(?:为|至|到)"
+    r"\s*(?:to|down\s+to|up\s+to|→|->|a|al|alla|para|à|au|auf|menjadi|ke|为|至|到|(?:调整|提高|降低|下调|上调|降|提|增加|减少|改)(?:为|至|到)"
     r"|(?:调整|提高|降低|下调|上调))\s*",
     re.IGNORECASE,
 )
