@@ -186,8 +186,12 @@ import atexit, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (2_000_000_000, 2_000_000_000))
 peak_file = sys.argv[1]
 def _report():
+    # VmHWM belongs to this address space; ru_maxrss would carry over the forking parent's peak (Linux keeps
+    # it across exec), so a test run in a large pytest process would be charged for pytest's memory.
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
     with open(peak_file, "w") as handle:
-        handle.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        handle.write(peak)
 atexit.register(_report)
 sys.argv = ["policywatch", *sys.argv[2:]]
 from policywatch.cli import main
