@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,8 +31,8 @@ from policywatch.sources.html import HtmlNoticeParser, PageInfo, read_list
 from policywatch.store import ChangeFilter, Store, StoredChange, utcnow
 from policywatch.store.pages import cached_pages, save_page
 
-#: Items are stored and read in chunks, so a huge feed never sits in memory as bulletins and changes at once.
-CHUNK = 500
+#: Sources read ahead while earlier ones are still being extracted (bounds the memory that waits).
+IN_FLIGHT = 4
 #: Failed full-text pages named one by one in a feed's warnings; the rest are counted.
 _NAMED_FAILURES = 5
 
@@ -42,6 +43,41 @@ class Extractor(Protocol):
     def extract(self, documents: Iterable[Document]) -> Iterator[list[Change]]:
         """The changes in each document, in input order."""
         ...
+
+
+class Submitted(Protocol):
+    """Extraction under way: ready() says whether get() would wait."""
+
+    def ready(self) -> bool:
+        """True when the result is available."""
+        ...
+
+    def get(self) -> list[list[Change]]:
+        """The changes per document, in order (waits for them)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Done:
+    """Extraction already done (in this process)."""
+
+    result: list[list[Change]]
+
+    def ready(self) -> bool:
+        """Always true."""
+        return True
+
+    def get(self) -> list[list[Change]]:
+        """The result."""
+        return self.result
+
+
+def submit(extractor: Extractor, documents: list[Document]) -> Submitted:
+    """Start extracting: in the background when the extractor can (see extract/pool.py), else at once."""
+    start = getattr(extractor, "submit", None)
+    if start is not None:
+        return start(documents)  # type: ignore[no-any-return]
+    return Done(list(extractor.extract(documents)))
 
 
 @dataclass(frozen=True)
@@ -205,6 +241,27 @@ class _FullText:
     warnings: tuple[str, ...]
 
 
+@dataclass
+class _Pending:
+    """A source read and compared with the history, waiting for its changes to be stored with it."""
+
+    feed: FeedConfig
+    started: float
+    now: str
+    http_status: int | None
+    ok_state: dict[str, object]
+    body_hash: str
+    first_read: bool
+    items: int
+    warnings: tuple[str, ...]
+    list_pages: int
+    full: _FullText | None
+    new: list[Bulletin]
+    revised: list[Bulletin]
+    completed: list[Bulletin]
+    work: Submitted
+
+
 class _Scan:
     def __init__(
         self,
@@ -229,8 +286,14 @@ class _Scan:
     def engine(self) -> Extractor:
         # Built on first need: a scan where nothing is new never loads spaCy.
         if self._engine is None:
-            self._engine = self._engine_factory()
+            self._engine = pooled(self._engine_factory())
         return self._engine
+
+    def close(self) -> None:
+        """Stop the extraction workers, if any were started."""
+        close = getattr(self._engine, "close", None)
+        if close is not None:
+            close()
 
     def _parse(self, feed: FeedConfig, fetched: FetchResult) -> tuple[ParsedFeed, int]:
         """The source's items (following list pages for html) and how many list pages were read."""
@@ -241,6 +304,16 @@ class _Scan:
         return parser.parse(fetched.body or b"", url=fetched.final_url, content_type=fetched.content_type), 0
 
     def feed(self, feed: FeedConfig) -> FeedResult:
+        """Read, extract and store one source at once (read() and commit() in one go)."""
+        read = self.read(feed)
+        return read if isinstance(read, FeedResult) else self.commit(read)
+
+    def read(self, feed: FeedConfig) -> FeedResult | _Pending:
+        """Fetch, parse and compare one source with the history, and start extracting what is new.
+
+        A source that failed or did not change is recorded at once and gives its FeedResult; otherwise the
+        returned _Pending holds everything commit() writes, in one transaction, once extraction is done.
+        """
         started = time.monotonic()
         state = self.store.feed_state(feed.name)
         row = self.store.feed_row(feed.name)
@@ -325,55 +398,59 @@ class _Scan:
                 bulletins.append(bulletin)
         # Linked pages are fetched before the write transaction: the database is never locked over the network.
         full = self._full_text(feed, bulletins) if feed.full_text else None
-        new_ids: list[str] = []
-        n_new = n_revised = 0
+        if full is not None:
+            bulletins = [dataclasses.replace(b, text=full.texts[b.id]) if b.id in full.texts else b for b in bulletins]
+        known = self.store.bulletin_hashes([b.id for b in bulletins])
+        new = [b for b in bulletins if b.id not in known]
+        revised = [b for b in bulletins if b.id in known and known[b.id][0] != b.content_hash]
+        completed = (
+            [b for b in bulletins if b.id in full.completed and b.id in known and known[b.id][0] == b.content_hash]
+            if full is not None
+            else []
+        )
+        fresh = new + revised + completed
+        work = submit(self.engine, [to_document(b) for b in fresh]) if fresh else Done([])
+        self.events.feed_progress(feed, 0, len(bulletins), "extract")
+        return _Pending(
+            feed=feed, started=started, now=now, http_status=fetched.http_status, ok_state=ok_state,
+            body_hash=body_hash, first_read=row is None or not row.get("last_success_at"), items=len(items),
+            warnings=parsed.warnings, list_pages=list_pages, full=full, new=new, revised=revised,
+            completed=completed, work=work,
+        )
+
+    def commit(self, p: _Pending) -> FeedResult:
+        """Store one read source and its changes in one transaction."""
+        changes = [c for found in p.work.get() for c in found]
         with self.store.transaction():
-            if full is not None:
-                self._save_pages(full, now)
-            for start in range(0, len(bulletins), CHUNK):
-                chunk = bulletins[start : start + CHUNK]
-                if full is not None:
-                    chunk = [dataclasses.replace(b, text=full.texts[b.id]) if b.id in full.texts else b for b in chunk]
-                known = self.store.bulletin_hashes([b.id for b in chunk])
-                new = [b for b in chunk if b.id not in known]
-                revised = [b for b in chunk if b.id in known and known[b.id][0] != b.content_hash]
-                completed = (
-                    [b for b in chunk if b.id in full.completed and b.id in known and known[b.id][0] == b.content_hash]
-                    if full is not None
-                    else []
-                )
-                self.store.save_bulletins(new, revised + completed, fetched_at=now)
-                n_new += len(new)
-                n_revised += len(revised)
-                fresh = new + revised + completed
-                if fresh:
-                    changes = [c for found in self.engine.extract(to_document(b) for b in fresh) for c in found]
-                    new_ids.extend(self.store.save_changes(changes, run_id=self.run_id, detected_at=now))
-                self.events.feed_progress(feed, min(start + CHUNK, len(bulletins)), len(bulletins), "extract")
-            saved = {**ok_state, "last_status": "ok", "body_sha256": body_hash}
-            if full is not None and full.left:
+            if p.full is not None:
+                self._save_pages(p.full, p.now)
+            self.store.save_bulletins(p.new, p.revised + p.completed, fetched_at=p.now)
+            new_ids = self.store.save_changes(changes, run_id=self.run_id, detected_at=p.now)
+            saved = {**p.ok_state, "last_status": "ok", "body_sha256": p.body_hash}
+            if p.full is not None and p.full.left:
                 # Pages left over: the source is not marked as read, so the next scan reads it and goes on.
                 saved.update(body_sha256=None, etag=None, last_modified=None)
-            if n_new or row is None or not row.get("last_success_at"):
+            if p.new or p.first_read:
                 # First read: a feed that never has an item still needs a date to go stale from.
-                saved["last_new_item_at"] = now
-            self.store.save_feed(feed.name, **saved)
-        pages = full.pages if full is not None else ()
+                saved["last_new_item_at"] = p.now
+            self.store.save_feed(p.feed.name, **saved)
+        self.events.feed_progress(p.feed, p.items, p.items, "extract")
+        pages = p.full.pages if p.full is not None else ()
         return FeedResult(
-            feed.name,
+            p.feed.name,
             "ok",
-            fetched.http_status,
-            items=len(items),
-            new_bulletins=n_new,
-            revised_bulletins=n_revised,
+            p.http_status,
+            items=p.items,
+            new_bulletins=len(p.new),
+            revised_bulletins=len(p.revised),
             new_changes=tuple(new_ids),
-            warnings=parsed.warnings + (full.warnings if full is not None else ()),
-            elapsed=time.monotonic() - started,
-            list_pages=list_pages,
-            pages_read=sum(1 for p in pages if p.status == "ok"),
-            pages_not_modified=sum(1 for p in pages if p.status == "not_modified"),
-            pages_failed=sum(1 for p in pages if p.status == "failed"),
-            pages_left=full.left if full is not None else 0,
+            warnings=p.warnings + (p.full.warnings if p.full is not None else ()),
+            elapsed=time.monotonic() - p.started,
+            list_pages=p.list_pages,
+            pages_read=sum(1 for page in pages if page.status == "ok"),
+            pages_not_modified=sum(1 for page in pages if page.status == "not_modified"),
+            pages_failed=sum(1 for page in pages if page.status == "failed"),
+            pages_left=p.full.left if p.full is not None else 0,
         )
 
     def _full_text(self, feed: FeedConfig, bulletins: Sequence[Bulletin]) -> _FullText:
@@ -466,6 +543,17 @@ class _Scan:
             )
 
 
+def pooled(extractor: Extractor) -> Extractor:
+    """The rule engine spread over worker processes where that pays (two cores, big feeds), else as it is."""
+    from policywatch.extract.engine import Engine
+    from policywatch.extract.pool import PooledExtractor, workers_available
+
+    workers = workers_available()
+    if isinstance(extractor, Engine) and workers > 0:
+        return PooledExtractor(extractor, workers)
+    return extractor
+
+
 def run_scan(
     config: FeedsConfig,
     store: Store,
@@ -487,14 +575,33 @@ def run_scan(
     fetcher = fetcher or Fetcher(FetchLimits(**config.fetch))  # type: ignore[arg-type]
     pages = PageFetcher(fetcher, delay=config.pages.delay)
     results: list[FeedResult] = []
+    scan: _Scan | None = None
     try:
         scan = _Scan(store, engine, fetcher, events, run_id, pages, config.pages)
-        for index, feed in enumerate(feeds):
-            events.feed_started(feed, index, len(feeds))
-            result = scan.feed(feed)
+        # Sources are read one after another while their extraction runs on the workers (when there are
+        # any); each is committed, in order, as soon as its changes are in.
+        inflight: deque[_Pending] = deque()
+
+        def finish(result: FeedResult, feed: FeedConfig) -> None:
             results.append(result)
             events.feed_finished(feed, result)
+
+        for index, feed in enumerate(feeds):
+            events.feed_started(feed, index, len(feeds))
+            read = scan.read(feed)
+            if isinstance(read, FeedResult):
+                finish(read, feed)
+            else:
+                inflight.append(read)
+            while inflight and (len(inflight) > IN_FLIGHT or inflight[0].work.ready()):
+                pending = inflight.popleft()
+                finish(scan.commit(pending), pending.feed)
+        while inflight:
+            pending = inflight.popleft()
+            finish(scan.commit(pending), pending.feed)
     finally:
+        if scan is not None:
+            scan.close()
         if own_fetcher:
             fetcher.close()
         summary_counts = {
@@ -508,6 +615,8 @@ def run_scan(
         }
         store.finish_run(run_id, **summary_counts)
     changes = tuple(store.query_changes(ChangeFilter(run_id=run_id)))
+    order = {feed.name: index for index, feed in enumerate(feeds)}
+    results.sort(key=lambda r: order.get(r.name, len(order)))
     return RunSummary(run_id=run_id, started_at=started_at, finished_at=utcnow(), feeds=tuple(results), changes=changes)
 
 

@@ -19,7 +19,7 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,10 +47,6 @@ BACKGROUND_FACTOR = 0.4
 _SPACY_LANG = {"ja": "zh", "ko": "xx", "th": "xx", "vi": "xx", "fr": "xx", "id": "xx", "nl": "xx"}
 #: Languages read character by character: token windows there are counted in characters, so they widen.
 _WINDOW_SCALE = {"zh": 3, "ja": 3}
-#: Words too common to anchor a token pattern on (see _Language.anchor_words).
-_COMMON_WORDS = frozenset(
-    "in on at of to from since after before by for with as the a an and or de la el en do da des du le les".split()
-)
 #: In a phrase, `*` stands for up to GAP_WORDS other words ("additional * duty").
 GAP = "*"
 GAP_WORDS = 4
@@ -145,10 +141,8 @@ class _Language:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="NORM")
         self.tokens = Matcher(self.nlp.vocab, validate=True)
         self.has_token_patterns = False
-        # Token patterns run only on sentences holding one of their anchor words (a word the pattern cannot
-        # match without); a pattern with no such word makes the Matcher run on whole documents.
-        self.anchors: set[int] = set()
-        self.unanchored = False
+        self.gaps: list[tuple[str, tuple[str, ...]]] = []  # (group key, the keys of its pieces in order)
+        self._gap_pieces: set[str] = set()
         added: set[str] = set()
         for rule in rules:
             mentions = [g for a in (rule.severity.adjust if rule.severity else ()) for g in a.mentions]
@@ -163,16 +157,12 @@ class _Language:
                         phrase_docs.append(self.norms(self.nlp.make_doc(entry.phrase)))
                         continue
                     if entry.phrase is not None:
-                        tokens = tuple(self.gap_pattern(entry.phrase))
+                        self.add_gap_phrase(group.key, entry.phrase)
+                        continue
                     if tokens is not None:
                         try:
                             self.tokens.add(group.key, [list(tokens)])
                             self.has_token_patterns = True
-                            anchors = self.anchor_words(tokens)
-                            if anchors is None:
-                                self.unanchored = True
-                            else:
-                                self.anchors.update(self.nlp.vocab.strings.add(word) for word in anchors)
                         except Exception as exc:  # spaCy raises MatchPatternError / ValueError subclasses
                             first = str(exc).strip().splitlines()
                             problems.append(
@@ -185,15 +175,21 @@ class _Language:
                 if phrase_docs:
                     self.phrases.add(group.key, phrase_docs)
 
-    def gap_pattern(self, phrase: str) -> list[dict[str, Any]]:
-        """A phrase with `*` gaps ("additional * duty") as a token pattern: each `*` skips up to GAP_WORDS words."""
-        pattern: list[dict[str, Any]] = []
-        for part in phrase.split(" "):
-            if part == GAP:
-                pattern.extend({"OP": "?"} for _ in range(GAP_WORDS))
-            elif part:
-                pattern.extend({"NORM": token.norm_} for token in self.norms(self.nlp.make_doc(part)))
-        return pattern
+    def add_gap_phrase(self, key: str, phrase: str) -> None:
+        """A phrase with `*` gaps ("additional * duty"): each `*` skips up to GAP_WORDS words.
+
+        Its pieces go to the PhraseMatcher like any phrase; `gap_matches` joins them in order afterwards. A token
+        pattern with optional tokens would do the same in spaCy's Matcher, at several times the cost.
+        """
+        pieces = [p.strip() for p in f" {phrase} ".split(f" {GAP} ") if p.strip()]
+        piece_keys = []
+        for piece in pieces:
+            piece_key = f"{key}#{piece}"
+            if piece_key not in self._gap_pieces:
+                self._gap_pieces.add(piece_key)
+                self.phrases.add(piece_key, [self.norms(self.nlp.make_doc(piece))])
+            piece_keys.append(piece_key)
+        self.gaps.append((key, tuple(piece_keys)))
 
     def norm_of(self, text: str) -> str:
         """The NORM this pipeline gives a word: folded, elision removed, stemmed."""
@@ -203,26 +199,6 @@ class _Language:
         if self.stemmer is not None and word.isalpha():
             word = self.stemmer.stemWord(word)
         return word
-
-    def anchor_words(self, pattern: Sequence[dict[str, Any]]) -> set[str] | None:
-        """NORMs one of which every match of the pattern contains; None when no token pins a word down.
-
-        A token whose words are all common ("in", "from") would send nearly every sentence to the Matcher,
-        so a token with rarer words is preferred as the anchor.
-        """
-        choices: list[set[str]] = []
-        for token in pattern:
-            if token.get("OP") in ("?", "*", "!"):
-                continue
-            for key in ("NORM", "LOWER", "ORTH", "TEXT"):
-                value = token.get(key)
-                if isinstance(value, str):
-                    choices.append({value if key == "NORM" else self.norm_of(value)})
-                elif isinstance(value, dict) and isinstance(value.get("IN"), list):
-                    choices.append({v if key == "NORM" else self.norm_of(str(v)) for v in value["IN"]})
-        if not choices:
-            return None
-        return next((c for c in choices if not c & _COMMON_WORDS), choices[0])
 
     def norms(self, doc: Any) -> Any:
         """Set each new word's NORM to its folded stem (once per vocabulary entry, so it is cached)."""
@@ -306,18 +282,19 @@ class Engine:
         self, compiled: _Language, prepared: Prepared, doc: Any, sentences: list[str], starts: list[int]
     ) -> Analysis:
         import numpy as np
-        from spacy.attrs import IDX, NORM
+        from spacy.attrs import IDX
 
         strings = compiled.nlp.vocab.strings
-        columns = doc.to_array([NORM, IDX])
-        sentence_starts = np.asarray(starts, dtype=np.int64)
-        token_sentence = (np.searchsorted(sentence_starts, columns[:, 1].astype(np.int64), side="right") - 1).tolist()
+        offsets = doc.to_array(IDX).astype(np.int64)
+        token_sentence = (np.searchsorted(np.asarray(starts, dtype=np.int64), offsets, side="right") - 1).tolist()
         found: Found = defaultdict(lambda: defaultdict(list))
         for match_id, start, end in compiled.phrases(doc):
             found[strings[match_id]][token_sentence[start]].append((start, end))
         if compiled.has_token_patterns:
-            for match_id, start, end in _token_matches(compiled, doc, columns[:, 0], token_sentence):
+            for match_id, start, end in compiled.tokens(doc):
                 found[strings[match_id]][token_sentence[start]].append((start, end))
+        for key, pieces in compiled.gaps:
+            _join_gaps(found, key, pieces)
         groups = {key: frozenset(by_sentence) for key, by_sentence in found.items()}
         analysis = Analysis(prepared=prepared, sentences=sentences, groups=groups)
         n_sentences = len(sentences)
@@ -407,22 +384,23 @@ class Engine:
         )
 
 
-def _token_matches(compiled: _Language, doc: Any, norms: Any, token_sentence: list[int]) -> list[tuple[int, int, int]]:
-    """Token-pattern matches, found only in the sentences that hold an anchor word (all of them if need be)."""
-    if compiled.unanchored:
-        return list(compiled.tokens(doc))
-    import numpy as np
-
-    hits = np.flatnonzero(np.isin(norms, np.fromiter(compiled.anchors, dtype=np.uint64)))
-    if not hits.size:
-        return []
-    out: list[tuple[int, int, int]] = []
-    bounds = np.asarray(token_sentence)
-    for sentence in sorted({token_sentence[i] for i in hits.tolist()}):
-        start = int(np.searchsorted(bounds, sentence, side="left"))
-        end = int(np.searchsorted(bounds, sentence, side="right"))
-        out.extend((m, start + s, start + e) for m, s, e in compiled.tokens(doc[start:end]))
-    return out
+def _join_gaps(found: Found, key: str, pieces: tuple[str, ...]) -> None:
+    """Add `key` matches where the pieces of a gap phrase follow each other, at most GAP_WORDS words apart."""
+    if not all(piece in found for piece in pieces):
+        return
+    sentences = set(found[pieces[0]])
+    for piece in pieces[1:]:
+        sentences &= set(found[piece])
+    for sentence in sentences:
+        for start, end in found[pieces[0]][sentence]:
+            last = end
+            for piece in pieces[1:]:
+                following = [e for s, e in found[piece][sentence] if last <= s <= last + GAP_WORDS]
+                if not following:
+                    break
+                last = min(following)
+            else:
+                found[key][sentence].append((start, last))
 
 
 Span = tuple[int, int]
