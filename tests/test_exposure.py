@@ -540,6 +540,11 @@ def test_example_history_gives_non_trivial_scores(run, tmp_path):
     assert set(scores) == {"shenzhen-volt", "saigon-thread", "anatolia-ceramics", "seoul-glow", "cascade-outdoor"}
     assert max(r["score"] for r in scores.values()) >= 25
     assert all(r["top_driver"] for r in scores.values())
+    # The README's transcript of this run shows these very scores and levels.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    transcript = readme[readme.index("$ policywatch score --as-of 2026-12-01") :].split("```")[0]
+    shown = {m[1]: (float(m[2]), m[3]) for m in re.finditer(r"│ ([a-z-]+) \(.*?│\s+([\d.]+) │ (\w+)", transcript)}
+    assert shown == {mid: (r["score"], r["level"]) for mid, r in scores.items()}
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM scores").fetchone()[0] == 5
     conn.close()
