@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ASSETS, CORPUS, corpus_rows
+from conftest import ASSETS, CORPUS, ROOT, corpus_rows
 
 LINES = [
     {"id": "a", "title": "Additional duty of 25% on steel", "text": "From 1 May 2026 an additional duty of 25% applies "
@@ -85,3 +85,29 @@ def test_eval_table_shows_the_baseline(run):
 def test_eval_needs_labels(run, tmp_path):
     result = run("eval", write_lines(tmp_path / "in.jsonl", LINES[:1]))
     assert result.exit_code == 2 and "missing 'labels' object" in result.stderr
+
+
+README_SETS = {
+    "holdout4 (63)": ASSETS / "holdout4.jsonl",
+    "holdout3, after tuning": ASSETS / "holdout3.jsonl",
+    "holdout2, after tuning": ASSETS / "holdout2.jsonl",
+    "holdout1 (75), after tuning": ASSETS / "holdout.jsonl",
+    "dev corpus (84)": CORPUS,
+}
+
+
+@pytest.mark.parametrize("label", list(README_SETS))
+def test_readme_accuracy_table_is_what_eval_measures(run, label):
+    """Each measured row of the README's table "How well it reads" equals `policywatch eval` today."""
+    path = README_SETS[label]
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.replace("*", "").startswith(f"| {label}")]
+    shown = [cell.strip().strip("*") for cell in row.strip("|").split("|")][1:]
+    report = json.loads(run("eval", path, "--format", "json").stdout)
+    overall, baseline = report["overall"], report["keyword_baseline"]
+    measured = [overall["precision"], overall["recall"], overall["f1"], overall["category_accuracy"],
+                overall["mean_field_accuracy"], overall["fields"]["severity"], baseline["f1"],
+                baseline["category_accuracy"]]
+    assert shown == [f"{value:.2f}" for value in measured]
