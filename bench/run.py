@@ -12,7 +12,7 @@ Figures and targets (issue "Performance"):
 - full scan of N bulletins, extraction included: at most 1.5 x the floor;
 - a second scan of the unchanged feeds: at most 5% of the first;
 - `policywatch --help` and `policywatch changes` on an empty database: at most 0.15 s above `python -c pass`;
-- peak memory of a 100,000-bulletin scan: at most 500 MB;
+- peak memory of a 100,000-bulletin scan, extraction workers included: at most 500 MB;
 - scoring 10,000 merchants against 50,000 changes: at most 5 s (bench/score.py);
 - extraction alone: bulletins per second with the full rule set.
 """
@@ -153,8 +153,25 @@ def startup(args: list[str], repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def peak_memory_mb(n: int, directory: Path) -> float:
-    """Peak resident memory (MB) of a `policywatch scan` subprocess over n bulletins."""
+def _tree_pss_kb(pid: int) -> int:
+    """Proportional set size (KB) of a process and all its descendants: shared pages counted once in all."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            total += int(next(line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, StopIteration, ValueError):
+            continue  # the process ended between two reads
+    return total
+
+
+def peak_memory_mb(n: int, directory: Path) -> tuple[float, float]:
+    """Peak memory (MB) of a `policywatch scan` subprocess over n bulletins: the scan process's own peak
+    resident set, and the peak of the whole scan (the process and its extraction workers, by PSS, sampled
+    every 50 ms)."""
     feeds_dir = directory / "memory"
     feeds_dir.mkdir()
     feeds = write_feeds(make_bulletins(n, seed=11), max(1, n // 1000), feeds_dir)
@@ -168,11 +185,18 @@ def peak_memory_mb(n: int, directory: Path) -> float:
         "peak = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
         "print('MAXRSS', peak, file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    match = re.search(r"MAXRSS (\d+)", result.stderr)
+    log = directory / "memory.stderr"
+    with log.open("w") as errors:  # a file, not a pipe: a chatty scan cannot fill it and stall
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=errors)
+        tree_peak = 0
+        while process.poll() is None:
+            tree_peak = max(tree_peak, _tree_pss_kb(process.pid))
+            time.sleep(0.05)
+    stderr = log.read_text(errors="replace")
+    match = re.search(r"MAXRSS (\d+)", stderr)
     if not match:
-        raise RuntimeError(f"memory run failed: {result.stderr[-500:]}")
-    return int(match.group(1)) / 1024
+        raise RuntimeError(f"memory run failed: {stderr[-500:]}")
+    return int(match.group(1)) / 1024, tree_peak / 1024
 
 
 def extraction_rate(n: int) -> float:
@@ -236,9 +260,10 @@ def main(argv: list[str] | None = None) -> int:
                 label = "scoring 10,000 merchants x 50,000 changes"
                 results.append((label, f"{seconds:.2f} s", "<= 5 s", seconds <= 5))
         if not args.skip_memory:
-            peak = peak_memory_mb(args.memory_items, work)
-            results.append((f"peak memory, scan of {args.memory_items:,} bulletins", f"{peak:.0f} MB", "<= 500 MB",
-                            peak <= 500))
+            own, whole = peak_memory_mb(args.memory_items, work)
+            results.append((f"peak memory, scan of {args.memory_items:,} bulletins",
+                            f"{whole:.0f} MB with its workers (PSS); scan process {own:.0f} MB", "<= 500 MB",
+                            whole <= 500 and own <= 500))
     width = max(len(r[0]) for r in results)
     for label, figure, target, ok in results:
         verdict = "" if ok is None else ("ok" if ok else "MISSED")

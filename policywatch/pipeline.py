@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -114,7 +114,8 @@ class RunSummary:
     started_at: str
     finished_at: str
     feeds: tuple[FeedResult, ...]
-    changes: tuple[StoredChange, ...] = field(default=())
+    changes: Collection[StoredChange] = field(default=())
+    """The new changes: a `NewChanges` view of the history after a scan (read while the store is open)."""
 
     @property
     def feeds_ok(self) -> int:
@@ -149,9 +150,32 @@ class RunSummary:
     def by_severity(self) -> dict[str, int]:
         """New changes counted per severity, every level present."""
         counts = {s.value: 0 for s in Severity}
-        for stored in self.changes:
-            counts[stored.change.severity] = counts.get(stored.change.severity, 0) + 1
+        if isinstance(self.changes, NewChanges):
+            counts.update(self.changes.counts)
+        else:
+            for stored in self.changes:
+                counts[stored.change.severity] = counts.get(stored.change.severity, 0) + 1
         return counts
+
+
+class NewChanges(Collection[StoredChange]):
+    """The changes one scan stored, read back from the history each time they are iterated (most severe
+    first), so the summary of a first scan over a long history never holds them all. Iterate it while the
+    store is open."""
+
+    def __init__(self, store: Store, run_id: int):
+        self._store = store
+        self.run_id = run_id
+        self.counts = store.run_changes_by_severity(run_id)
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def __iter__(self) -> Iterator[StoredChange]:
+        return self._store.iter_changes(ChangeFilter(run_id=self.run_id))
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, StoredChange) and any(stored == item for stored in self)
 
 
 class ScanEvents:
@@ -614,7 +638,7 @@ def run_scan(
             "status": "finished" if len(results) == len(feeds) else "interrupted",
         }
         store.finish_run(run_id, **summary_counts)
-    changes = tuple(store.query_changes(ChangeFilter(run_id=run_id)))
+    changes = NewChanges(store, run_id)
     order = {feed.name: index for index, feed in enumerate(feeds)}
     results.sort(key=lambda r: order.get(r.name, len(order)))
     return RunSummary(run_id=run_id, started_at=started_at, finished_at=utcnow(), feeds=tuple(results), changes=changes)

@@ -104,13 +104,13 @@ def register(app: typer.Typer) -> None:
             else:
                 out().print(change_table(found))
         else:
-            from policywatch.report.changes import render_changes
+            from policywatch.report.changes import stream_changes
 
             fmt = OutputFormat.MARKDOWN if format is OutputFormat.TABLE else format
-            emit(render_changes(found, fmt), output)
+            emit(stream_changes(found, fmt), output)
         outcome = gate.decide(found)
         if outcome is not None and gate.level is not None:
-            write_step_summary(_gate_markdown(outcome, gate.level.value))
+            write_step_summary(lambda: _gate_markdown(outcome, gate.level.value))
         gate.report(outcome)
 
 

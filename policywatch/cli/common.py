@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -229,14 +229,19 @@ def parse_severity(value: str | None, option: str) -> Severity | None:
         fail(ExitCode.USAGE, f"{option}: {exc}")
 
 
-def emit(text: str, output: Path | None) -> None:
-    """Write a rendered result to a file, or to stdout exactly as is (no wrapping, no markup)."""
+def emit(text: str | Iterable[str], output: Path | None) -> None:
+    """Write a rendered result (a string, or its pieces as they are rendered) to a file, or to stdout exactly
+    as is (no wrapping, no markup)."""
+    pieces = (text,) if isinstance(text, str) else text
     if output is not None:
         try:
-            output.write_text(text, encoding="utf-8")
+            with output.open("w", encoding="utf-8") as handle:
+                for piece in pieces:
+                    handle.write(piece)
         except OSError as exc:
             fail(ExitCode.OPERATIONAL, f"cannot write {output}: {exc.strerror}")
         message(f"wrote {output}")
         return
-    sys.stdout.write(text)
+    for piece in pieces:
+        sys.stdout.write(piece)
     sys.stdout.flush()

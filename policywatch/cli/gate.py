@@ -14,6 +14,8 @@ from policywatch.cli.common import fail, fail_problems, message, parse_severity
 from policywatch.models import ExitCode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from policywatch.store import StoredChange
     from policywatch.suppressions import GateOutcome
 
@@ -82,7 +84,7 @@ class Gate:
         except FileProblems as exc:
             fail_problems(exc.problems, what="merchants file")
 
-    def in_scope(self, changes: list[StoredChange]) -> list[StoredChange]:
+    def in_scope(self, changes: Iterable[StoredChange]) -> Iterable[StoredChange]:
         """The changes that touch at least one sales line of the merchants file (all when there is none)."""
         sales = self._scope()
         if sales is None:
@@ -90,9 +92,9 @@ class Gate:
         from policywatch.exposure import policy_change, touches
 
         lines = {(r.market, r.hs_code, r.origin) for r in sales.records}
-        return [c for c in changes if any(touches(policy_change(c), *line) for line in lines)]
+        return (c for c in changes if any(touches(policy_change(c), *line) for line in lines))
 
-    def decide(self, changes: list[StoredChange], today: dt.date | None = None) -> GateOutcome | None:
+    def decide(self, changes: Iterable[StoredChange], today: dt.date | None = None) -> GateOutcome | None:
         """Apply the gate to the changes (None when no --fail-on was given and nothing is to be shown)."""
         if self.level is None and not self.show_suppressed:
             return None
@@ -149,11 +151,12 @@ def gate_record(outcome: GateOutcome | None, level: Any) -> dict[str, Any] | Non
     }
 
 
-def write_step_summary(text: str) -> None:
-    """Append markdown to $GITHUB_STEP_SUMMARY when a GitHub Actions job provides one."""
+def write_step_summary(render: Callable[[], str]) -> None:
+    """Append markdown to $GITHUB_STEP_SUMMARY when a GitHub Actions job provides one (rendered only then)."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return
+    text = render()
     try:
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(text if text.endswith("\n") else text + "\n")

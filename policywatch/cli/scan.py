@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,11 +39,14 @@ from policywatch.cli.gate import (
     write_step_summary,
 )
 from policywatch.models import ExitCode, Severity
-from policywatch.report.formats import OutputFormat, to_json
+from policywatch.report.formats import OutputFormat, Streamed, json_chunks
 from policywatch.report.safe import plain, terminal
 from policywatch.store.core import StoreError
 
 WARNINGS_SHOWN = 3
+#: New changes listed in the terminal table and the markdown summary (a GitHub job summary holds 1 MiB);
+#: `--format json` and `policywatch changes` give every one.
+CHANGES_SHOWN = 200
 FeedsOption = Annotated[Path, typer.Option("--feeds", help="The feeds file.", dir_okay=False)]
 
 
@@ -87,7 +91,7 @@ class _ProgressEvents:
 
 
 def _summary_dict(summary: Any, interrupted: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    from policywatch.report.changes import change_records
+    from policywatch.report.changes import iter_change_records
 
     return {
         "run_id": summary.run_id,
@@ -115,8 +119,13 @@ def _summary_dict(summary: Any, interrupted: list[dict[str, Any]] | None = None)
             }
             for f in summary.feeds
         ],
-        "changes": change_records(summary.changes),
+        "changes": Streamed(iter_change_records(summary.changes)),
     }
+
+
+def _more_changes(summary: Any) -> str:
+    return (f"... and {len(summary.changes) - CHANGES_SHOWN} more (the most severe are shown); all of them: "
+            f"policywatch changes --since {summary.started_at} --format csv")
 
 
 def _print_summary(summary: Any, elapsed: float) -> None:
@@ -152,7 +161,9 @@ def _print_summary(summary: Any, elapsed: float) -> None:
             more = len(result.warnings) - WARNINGS_SHOWN
             console.print(terminal(f"  ... and {more} more warnings for {result.name}"))
     if summary.changes:
-        console.print(change_table(summary.changes, title="New changes"))
+        console.print(change_table(list(islice(summary.changes, CHANGES_SHOWN)), title="New changes"))
+        if len(summary.changes) > CHANGES_SHOWN:
+            console.print(_more_changes(summary), markup=False)
 
 
 def scan_markdown(summary: Any, outcome: Any, level: Any) -> str:
@@ -175,7 +186,10 @@ def scan_markdown(summary: Any, outcome: Any, level: Any) -> str:
         lines += [f"- {markdown_text(f.name)}: {markdown_text(f.error, 200)}" for f in failed]
         lines.append("")
     if summary.changes:
-        lines += ["### New changes", "", render_changes(list(summary.changes), OutputFormat.MARKDOWN)]
+        shown = list(islice(summary.changes, CHANGES_SHOWN))
+        lines += ["### New changes", "", render_changes(shown, OutputFormat.MARKDOWN)]
+        if len(summary.changes) > CHANGES_SHOWN:
+            lines += [markdown_text(_more_changes(summary)), ""]
     if outcome is not None and level is not None:
         verdict = "FAILED" if outcome.failed else "passed"
         lines += [f"### Gate (--fail-on {level.value}): {verdict}", "",
@@ -300,7 +314,17 @@ def register(app: typer.Typer) -> None:
                         summary = run_scan(config, store, engine, events=events)  # type: ignore[arg-type]
                 else:
                     summary = run_scan(config, store, engine, events=ScanEvents())
-                gated = list(summary.changes) if window is None else store.query_changes(ChangeFilter(since=window))
+            # The lock is released; the new changes are read back from the history as they are written out.
+            outcome = gate.decide(summary.changes if window is None else store.iter_changes(ChangeFilter(since=window)))
+            if format is OutputFormat.JSON:
+                record = _summary_dict(summary, interrupted)
+                record["gate"] = gate_record(outcome, gate.level)
+                emit(json_chunks(record), output)
+            elif format is OutputFormat.MARKDOWN or output is not None:
+                emit(scan_markdown(summary, outcome, gate.level), output)
+            else:
+                _print_summary(summary, time.monotonic() - started)
+            write_step_summary(lambda: scan_markdown(summary, outcome, gate.level))
         except StoreError as exc:
             fail(ExitCode.OPERATIONAL, str(exc))
         except KeyboardInterrupt as exc:
@@ -309,16 +333,6 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(143 if isinstance(exc, _Terminated) else 130) from None
         finally:
             store.close()
-        outcome = gate.decide(gated)
-        if format is OutputFormat.JSON:
-            record = _summary_dict(summary, interrupted)
-            record["gate"] = gate_record(outcome, gate.level)
-            emit(to_json(record) + "\n", output)
-        elif format is OutputFormat.MARKDOWN or output is not None:
-            emit(scan_markdown(summary, outcome, gate.level), output)
-        else:
-            _print_summary(summary, time.monotonic() - started)
-        write_step_summary(scan_markdown(summary, outcome, gate.level))
         if summary.all_failed:
             fail(ExitCode.OPERATIONAL, "no feed could be read")
         gate.report(outcome)

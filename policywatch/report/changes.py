@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from policywatch.report.formats import OutputFormat, to_csv, to_json, to_jsonl, to_markdown_table
+from policywatch.report.formats import OutputFormat, Streamed, json_chunks, to_csv, to_json, to_jsonl, to_markdown_table
 from policywatch.report.safe import plain, safe_link, terminal
 from policywatch.store import StoredChange
 
@@ -31,16 +31,26 @@ CSV_COLUMNS = (
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green"}
 
 
-def change_records(changes: Sequence[StoredChange]) -> list[dict[str, Any]]:
+def change_records(changes: Iterable[StoredChange]) -> list[dict[str, Any]]:
     """Changes as plain records for machines: contract fields, where they came from; text made safe."""
-    records = []
+    return list(iter_change_records(changes))
+
+
+def iter_change_records(changes: Iterable[StoredChange]) -> Iterator[dict[str, Any]]:
+    """`change_records`, one at a time."""
     for stored in changes:
         record = stored.record()
         record["title"] = plain(record.get("title"))
         record["evidence"] = plain(record.get("evidence"))
         record["link"] = safe_link(record.get("link"))
-        records.append(record)
-    return records
+        yield record
+
+
+def stream_changes(changes: Sequence[StoredChange], fmt: OutputFormat) -> Iterable[str]:
+    """`render_changes` in pieces: JSON is written as it is encoded (a long history is never held whole)."""
+    if fmt is OutputFormat.JSON:
+        return json_chunks(Streamed(iter_change_records(changes)))
+    return (render_changes(changes, fmt),)
 
 
 def render_changes(changes: Sequence[StoredChange], fmt: OutputFormat) -> str:

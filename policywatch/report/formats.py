@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from policywatch.models import StrEnum
@@ -22,9 +22,59 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
+class Streamed:
+    """A list in a JSON report whose items are produced while it is written (`json_chunks`), not held."""
+
+    def __init__(self, items: Iterable[Any]):
+        self.items = items
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, Streamed):
+        raise TypeError("a Streamed list is written only at the top of a report or as a value of its top object")
+    return str(value)
+
+
+_PRETTY = json.JSONEncoder(ensure_ascii=False, indent=2, default=_default)
+
+
 def to_json(value: Any) -> str:
     """Pretty JSON, UTF-8 characters kept, keys in the order given."""
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    return _PRETTY.encode(value)
+
+
+def json_chunks(value: Any) -> Iterator[str]:
+    """`to_json(value)` and a newline, in pieces, so a big report is written as it is encoded: never held
+    whole (an indented dump builds a list of every piece first, 5x the output's size in memory). A
+    `Streamed` list, at the top or as a value of a top-level object, is encoded item by item as its iterator
+    yields them."""
+    if isinstance(value, Streamed):
+        yield from _streamed_list(value, "")
+    elif isinstance(value, dict) and any(isinstance(v, Streamed) for v in value.values()):
+        yield "{"
+        for position, (key, item) in enumerate(value.items()):
+            yield ("," if position else "") + "\n  " + _PRETTY.encode(str(key)) + ": "
+            if isinstance(item, Streamed):
+                yield from _streamed_list(item, "  ")
+            else:
+                yield _indented(item, "  ")
+        yield "\n}"
+    else:
+        yield from _PRETTY.iterencode(value)
+    yield "\n"
+
+
+def _indented(value: Any, margin: str) -> str:
+    # Encoded JSON has no raw newline inside a string, so re-indenting it line by line is exact.
+    return _PRETTY.encode(value).replace("\n", "\n" + margin)
+
+
+def _streamed_list(value: Streamed, margin: str) -> Iterator[str]:
+    empty = True
+    for element in value.items:
+        yield ("[" if empty else ",") + "\n" + margin + "  " + _indented(element, margin + "  ")
+        empty = False
+    yield "[]" if empty else "\n" + margin + "]"
 
 
 def to_jsonl(records: Iterable[dict[str, Any]]) -> str:

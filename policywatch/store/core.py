@@ -245,9 +245,14 @@ class Store:
         return self._db
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return list(self._iter_rows(sql, params))
+
+    def _iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         cursor = self.conn.execute(sql, list(params))
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        while batch := cursor.fetchmany(500):
+            for row in batch:
+                yield dict(zip(names, row, strict=True))
 
     # opening -----------------------------------------------------------------------------------------
 
@@ -488,7 +493,11 @@ class Store:
         return [c.id for c in fresh]
 
     def query_changes(self, flt: ChangeFilter = ChangeFilter(), *, limit: int | None = None) -> list[StoredChange]:
-        """Stored changes matching the filter, newest first (by effective date, then detection)."""
+        """Stored changes matching the filter, most severe and newest first."""
+        return list(self.iter_changes(flt, limit=limit))
+
+    def iter_changes(self, flt: ChangeFilter = ChangeFilter(), *, limit: int | None = None) -> Iterator[StoredChange]:
+        """`query_changes`, read from the database as it is iterated (a long history is never held whole)."""
         where: list[str] = []
         params: list[Any] = []
         if flt.markets:
@@ -519,8 +528,8 @@ class Store:
             + " ORDER BY c.severity_rank DESC, coalesce(c.effective_date, b.published, c.detected_at) DESC, c.id"
             + (f" LIMIT {int(limit)}" if limit else "")
         )
-        return [
-            StoredChange(
+        for row in self._iter_rows(sql, params):
+            yield StoredChange(
                 change=change_from_row(row),
                 detected_at=row["detected_at"],
                 run_id=row["run_id"],
@@ -529,8 +538,11 @@ class Store:
                 link=row["b_link"],
                 published=row["b_published"],
             )
-            for row in self._rows(sql, params)
-        ]
+
+    def run_changes_by_severity(self, run_id: int) -> dict[str, int]:
+        """How many changes a scan stored, per severity (levels it stored none of are absent)."""
+        rows = self.conn.execute("SELECT severity, count(*) FROM changes WHERE run_id = ? GROUP BY severity", [run_id])
+        return dict(rows.fetchall())
 
     # runs --------------------------------------------------------------------------------------------
 
