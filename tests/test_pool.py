@@ -93,3 +93,35 @@ def test_a_scan_on_workers_stores_what_an_in_process_scan_stores(run, tmp_path, 
     assert started, "the scan with two workers never started them"
     assert results["0"][0], "the example scan found no changes"
     assert results["2"] == results["0"]
+
+
+def test_a_worker_killed_mid_scan_does_not_hang_it(engine, documents, caplog):
+    """The out-of-memory killer takes a worker: the batches it held are extracted here, and so is the rest."""
+    import signal
+    import time
+
+    pooled = PooledExtractor(engine, 2, min_batch=1, chunk=4)
+    try:
+        first = pooled.submit(documents[:8])
+        assert first.get() == list(engine.extract(documents[:8]))
+        for process in list(pooled._pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not pooled._pool._broken and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with caplog.at_level("WARNING", logger="policywatch"):
+            second = pooled.submit(documents[8:30])
+            assert second.get() == list(engine.extract(documents[8:30]))
+        assert pooled.workers == 0 and pooled._pool is None
+        assert "extraction worker died" in caplog.text
+        assert isinstance(pooled.submit(documents[30:33]), Done)
+    finally:
+        pooled.close()
+
+
+def test_the_pool_stops_with_close(engine, documents):
+    pooled = PooledExtractor(engine, 2, min_batch=1)
+    pooled.submit(documents[:4]).get()
+    processes = list(pooled._pool._processes.values())
+    pooled.close()
+    assert all(not process.is_alive() for process in processes)
