@@ -66,7 +66,7 @@ def test_python_dash_m_runs_the_cli(tmp_path):
         (["changes", "--since", "yesterday"], 2, "--since 'yesterday'"),
         (["changes", "--category", "tariffs"], 2, "--category 'tariffs' is not one of"),
         (["scan", "--feeds", "missing.yaml"], 2, "missing.yaml: file not found"),
-        (["scan", "--format", "csv", "--feeds", "missing.yaml"], 2, "scan prints --format table, json or markdown"),
+        (["scan", "--format", "xml", "--feeds", "feeds.yaml"], 2, "'xml' is not one of"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message(run, tmp_path, args, code, message):

@@ -3,8 +3,11 @@ scan's report reads its new changes back from the history instead of holding the
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
+import pytest
 from conftest import EXAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
@@ -56,3 +59,20 @@ def test_a_scan_lists_at_most_changes_shown_in_its_table_and_every_change_in_jso
     assert f"... and {total - 5} more" in result.stdout
     listed = run("changes", "--db", db, "--format", "json")
     assert len(json.loads(listed.stdout)) == total
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_scan_lists_its_new_changes_as_jsonl_and_csv_with_the_counts_on_stderr(run, tmp_path, fmt):
+    result = run("scan", "--feeds", EXAMPLES / "feeds.yaml", "--db", tmp_path / "pw.db", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    listed = run("changes", "--db", tmp_path / "pw.db", "--format", fmt)
+    assert result.stdout == listed.stdout  # the first scan's new changes are the whole history
+    lines = result.stdout.splitlines()
+    if fmt == "jsonl":
+        assert all(json.loads(line)["id"] for line in lines)
+        count = len(lines)
+    else:
+        assert lines[0].startswith("id,")
+        count = len(list(csv.DictReader(io.StringIO(result.stdout))))
+    assert count > 10
+    assert f"new: 84 bulletins, {count} changes" in result.stderr

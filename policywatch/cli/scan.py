@@ -128,6 +128,15 @@ def _more_changes(summary: Any) -> str:
             f"policywatch changes --since {summary.started_at} --format csv")
 
 
+def _summary_to_stderr(summary: Any) -> None:
+    """The counts and the failed sources, for formats whose stdout holds only the changes."""
+    message(f"scanned {len(summary.feeds)} feeds: {summary.feeds_ok} read, {summary.feeds_unchanged} unchanged, "
+            f"{summary.feeds_failed} failed; new: {summary.new_bulletins} bulletins, {len(summary.changes)} changes")
+    for result in summary.feeds:
+        if result.status == "failed":
+            message(f"  failed: {plain(result.name)}: {plain(result.error)}")
+
+
 def _print_summary(summary: Any, elapsed: float) -> None:
     from policywatch.report.changes import change_table
 
@@ -278,8 +287,6 @@ def register(app: typer.Typer) -> None:
         from policywatch.store import ChangeFilter
         from policywatch.yamlio import FileProblems
 
-        if format not in (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN):
-            fail(ExitCode.USAGE, "scan prints --format table, json or markdown")
         gate = Gate.from_options(fail_on, ignore_file, feeds, show_suppressed, merchants)
         window = parse_since(since)
         try:
@@ -320,6 +327,12 @@ def register(app: typer.Typer) -> None:
                 record = _summary_dict(summary, interrupted)
                 record["gate"] = gate_record(outcome, gate.level)
                 emit(json_chunks(record), output)
+            elif format in (OutputFormat.JSONL, OutputFormat.CSV):
+                # The new changes alone, as `changes` lists them; the counts go to stderr.
+                from policywatch.report.changes import stream_changes
+
+                emit(stream_changes(summary.changes, format), output)
+                _summary_to_stderr(summary)
             elif format is OutputFormat.MARKDOWN or output is not None:
                 emit(scan_markdown(summary, outcome, gate.level), output)
             else:

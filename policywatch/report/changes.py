@@ -46,11 +46,13 @@ def iter_change_records(changes: Iterable[StoredChange]) -> Iterator[dict[str, A
         yield record
 
 
-def stream_changes(changes: Sequence[StoredChange], fmt: OutputFormat) -> Iterable[str]:
-    """`render_changes` in pieces: JSON is written as it is encoded (a long history is never held whole)."""
+def stream_changes(changes: Iterable[StoredChange], fmt: OutputFormat) -> Iterable[str]:
+    """`render_changes` in pieces: JSON and JSON lines are written as encoded (a long history is never held)."""
     if fmt is OutputFormat.JSON:
         return json_chunks(Streamed(iter_change_records(changes)))
-    return (render_changes(changes, fmt),)
+    if fmt is OutputFormat.JSONL:
+        return (to_jsonl((record,)) for record in iter_change_records(changes))
+    return (render_changes(list(changes), fmt),)
 
 
 def render_changes(changes: Sequence[StoredChange], fmt: OutputFormat) -> str:
