@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from policywatch.cli.common import DbOption, FormatOption, OutputOption, emit, fail_problems, open_store, out
-from policywatch.report.formats import OutputFormat, to_csv, to_json, to_jsonl, to_markdown_table
+from policywatch.report.formats import OutputFormat, render_records, to_json
 
 feeds_app = typer.Typer(help="The configured sources and their health.", no_args_is_help=True)
 
@@ -119,14 +119,7 @@ def list_feeds(
             )
         out().print(table)
         return
-    if format is OutputFormat.JSON:
-        emit(to_json(rows) + "\n", output)
-    elif format is OutputFormat.JSONL:
-        emit(to_jsonl(rows), output)
-    elif format is OutputFormat.CSV:
-        emit(to_csv(rows, COLUMNS), output)
-    else:
-        emit(to_markdown_table(rows, COLUMNS[:8]), output)
+    emit(render_records(rows, format, COLUMNS, markdown_columns=COLUMNS[:8]), output)
 
 
 def _check_record(check: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from policywatch.cli.common import DbOption, FormatOption, OutputOption, emit, fail_problems, open_store, out
-from policywatch.report.formats import OutputFormat, to_csv, to_json, to_jsonl, to_markdown_table
+from policywatch.report.formats import OutputFormat, render_records
 
 merchants_app = typer.Typer(
     help="Merchant sales history: import sales files, list stored merchants.", no_args_is_help=True
@@ -102,14 +102,8 @@ def list_merchants(format: FormatOption = OutputFormat.TABLE, output: OutputOpti
     ]
     if format is OutputFormat.TABLE and output is None:
         _table(records)
-    elif format is OutputFormat.JSON:
-        emit(to_json(records) + "\n", output)
-    elif format is OutputFormat.JSONL:
-        emit(to_jsonl(records), output)
-    elif format is OutputFormat.CSV:
-        emit(to_csv(records, LIST_COLUMNS), output)
-    else:  # markdown, or a table written to a file
-        emit(to_markdown_table(records, LIST_COLUMNS[:9]), output)
+    else:  # machine formats, markdown, or a table written to a file
+        emit(render_records(records, format, LIST_COLUMNS, markdown_columns=LIST_COLUMNS[:9]), output)
 
 
 def _table(records: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ import typer
 
 from policywatch.cli.common import DbOption, FormatOption, OutputOption, emit, fail, message, open_store, out
 from policywatch.models import ExitCode
-from policywatch.report.formats import OutputFormat, to_csv, to_json, to_jsonl, to_markdown_table
+from policywatch.report.formats import OutputFormat, render_records
 
 if TYPE_CHECKING:
     from policywatch.exposure import Exposure
@@ -98,14 +98,8 @@ def register(app: typer.Typer) -> None:
         records = [_record(r, previous.get(r.merchant_id), explain) for r in results]
         if format is OutputFormat.TABLE and output is None:
             _render_table(results, records, explain)
-        elif format is OutputFormat.JSON:
-            emit(to_json(records) + "\n", output)
-        elif format is OutputFormat.JSONL:
-            emit(to_jsonl(records), output)
-        elif format is OutputFormat.CSV:
-            emit(to_csv(records, CSV_COLUMNS), output)
-        else:  # markdown, or a table written to a file
-            emit(to_markdown_table(records, CSV_COLUMNS[:7]), output)
+        else:  # machine formats, markdown, or a table written to a file
+            emit(render_records(records, format, CSV_COLUMNS, markdown_columns=CSV_COLUMNS[:7]), output)
         if threshold is not None:
             hits = [r for r in results if r.level.rank >= threshold.rank]
             if hits:
@@ -134,10 +128,8 @@ def _check_known(wanted: Sequence[str], known: Sequence[str]) -> None:
 
 def _empty(format: OutputFormat, output: Any) -> None:
     message("No merchants stored yet; import sales with: policywatch merchants import FILE")
-    if format is OutputFormat.JSON:
-        emit("[]\n", output)
-    elif format is OutputFormat.CSV:
-        emit(to_csv([], CSV_COLUMNS), output)
+    if format in (OutputFormat.JSON, OutputFormat.CSV):
+        emit(render_records([], format, CSV_COLUMNS), output)
 
 
 def _label(result: Exposure) -> str | None:

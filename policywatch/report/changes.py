@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from policywatch.report.formats import OutputFormat, Streamed, json_chunks, to_csv, to_json, to_jsonl, to_markdown_table
+from policywatch.report.formats import OutputFormat, Streamed, json_chunks, render_records, to_jsonl
 from policywatch.report.safe import plain, safe_link, terminal
 from policywatch.store import StoredChange
 
@@ -57,21 +57,16 @@ def stream_changes(changes: Iterable[StoredChange], fmt: OutputFormat) -> Iterab
 
 def render_changes(changes: Sequence[StoredChange], fmt: OutputFormat) -> str:
     """JSON (a list), JSON lines, CSV or a markdown table of changes (not the terminal table)."""
-    records = change_records(changes)
-    if fmt is OutputFormat.JSON:
-        return to_json(records) + "\n"
-    if fmt is OutputFormat.JSONL:
-        return to_jsonl(records)
-    if fmt is OutputFormat.CSV:
-        return to_csv(records, CSV_COLUMNS)
-    if fmt is OutputFormat.MARKDOWN:
-        return to_markdown_table(
-            records,
-            ("jurisdiction", "category", "severity", "title", "effective_date", "id"),
-            ("Market", "Category", "Severity", "Title", "Effective", "ID"),
-            limits={"title": 120},
-        )
-    raise ValueError(f"{fmt} is rendered by change_table")
+    if fmt is OutputFormat.TABLE:
+        raise ValueError(f"{fmt} is rendered by change_table")
+    return render_records(
+        change_records(changes),
+        fmt,
+        CSV_COLUMNS,
+        markdown_columns=("jurisdiction", "category", "severity", "title", "effective_date", "id"),
+        headers=("Market", "Category", "Severity", "Title", "Effective", "ID"),
+        limits={"title": 120},
+    )
 
 
 def change_table(changes: Sequence[StoredChange], *, title: str | None = None):  # -> rich.table.Table

@@ -131,3 +131,24 @@ def to_markdown_table(
         cells = [markdown_cell(_flat(record.get(c)), limits.get(c)) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def render_records(
+    records: Sequence[dict[str, Any]],
+    fmt: OutputFormat,
+    columns: Sequence[str],
+    *,
+    markdown_columns: Sequence[str] | None = None,
+    headers: Sequence[str] | None = None,
+    limits: dict[str, int] | None = None,
+) -> str:
+    """Records in a machine or markdown format: JSON (a list), JSON lines, CSV of `columns`, or a markdown
+    table of `markdown_columns` (default: `columns`). The terminal table (TABLE) is rendered as markdown,
+    as it is when a table is written to a file."""
+    if fmt is OutputFormat.JSON:
+        return to_json(list(records)) + "\n"
+    if fmt is OutputFormat.JSONL:
+        return to_jsonl(records)
+    if fmt is OutputFormat.CSV:
+        return to_csv(records, columns)
+    return to_markdown_table(records, markdown_columns or columns, headers, limits)
