@@ -24,27 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import ITEM, OUTAGE, RSS, TARIFF, RawServer, Script
 from werkzeug import Request, Response
 
-RSS = """<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>Customs notices</title><link>http://127.0.0.1/</link><language>en</language>
-{items}
-</channel></rss>
-"""
-ITEM = """<item><title>{title}</title><link>http://127.0.0.1/notices/{guid}</link>
-<guid isPermaLink="false">{guid}</guid><pubDate>Mon, 03 Mar 2025 10:00:00 GMT</pubDate>
-<description>{body}</description></item>"""
-TARIFF = ITEM.format(
-    guid="n-1",
-    title="Additional duty of 25% on steel products of Canadian origin",
-    body="From April 1, 2025, steel products originating in Canada will be subject to an additional "
-    "ad valorem duty of 25 percent.",
-)
-OUTAGE = ITEM.format(
-    guid="n-2",
-    title="Planned outage of the declaration system on Saturday",
-    body="The declaration system will not be available from 18:00 to 22:00 for scheduled maintenance.",
-)
 GOOD = RSS.format(items=TARIFF + OUTAGE).encode()
 # Small limits so every fault resolves in seconds; max_bytes is far above the good feed and far below the bombs.
 FETCH = {"read_timeout": 0.5, "total_timeout": 2, "retries": 1, "backoff": 0.01, "max_bytes": 100_000}
@@ -82,57 +64,19 @@ def bulletins_of(db: Path, feed: str) -> list[str]:
 # --- raw socket servers, for faults an HTTP library will not produce ------------------------------------------
 
 
-class RawServer:
-    """A socket server on 127.0.0.1 that runs script(conn, stop) for each connection, in a thread."""
-
-    def __init__(self, script: Callable[[socket.socket, threading.Event], None]) -> None:
-        self.stop = threading.Event()
-        self.connections = 0
-        self._script = script
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/feed.xml"
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            # One thread per connection: a stalled first attempt must not hold back the retry.
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            try:
-                conn.recv(65536)
-                self._script(conn, self.stop)
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self.stop.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-
 def _head(length: int) -> bytes:
     return (
         f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
     ).encode()
 
 
-def _reset_mid_body(conn: socket.socket, stop: threading.Event) -> None:
+def _reset_mid_body(conn: socket.socket, index: int, stop: threading.Event) -> None:
     conn.sendall(_head(len(GOOD)) + GOOD[:120])
     # SO_LINGER 0: close() sends a TCP reset instead of a clean end.
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
 
-def _drip(conn: socket.socket, stop: threading.Event) -> None:
+def _drip(conn: socket.socket, index: int, stop: threading.Event) -> None:
     conn.sendall(_head(90_000))  # under the size cap: only the clock can stop it
     give_up = time.monotonic() + 10  # a fetcher that ignores its budget fails the test rather than hanging it
     while not stop.is_set() and time.monotonic() < give_up:
@@ -140,7 +84,7 @@ def _drip(conn: socket.socket, stop: threading.Event) -> None:
         time.sleep(0.1)
 
 
-def _stall(conn: socket.socket, stop: threading.Event) -> None:
+def _stall(conn: socket.socket, index: int, stop: threading.Event) -> None:
     conn.sendall(_head(len(GOOD)) + GOOD[:200])
     stop.wait(5)
 
@@ -188,7 +132,7 @@ def _refused(httpserver, raw, path: str) -> str:
     return f"http://127.0.0.1:{port}/feed.xml"  # closed again: nothing listens there
 
 
-def _raw(script: Callable[[socket.socket, threading.Event], None]) -> Callable[..., str]:
+def _raw(script: Script) -> Callable[..., str]:
     def serve(httpserver, raw, path: str) -> str:
         return raw(script).url
 
@@ -259,7 +203,7 @@ FAULTS: dict[str, Fault] = {
 def raw() -> Iterator[Callable[..., RawServer]]:
     servers: list[RawServer] = []
 
-    def start(script: Callable[[socket.socket, threading.Event], None]) -> RawServer:
+    def start(script: Script) -> RawServer:
         server = RawServer(script)
         servers.append(server)
         return server

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Callable, Iterator
 
 import pytest
+from support import RawServer, Script
 from werkzeug import Request, Response
 
 from policywatch.sources import Fetcher, FetchLimits, Validators
@@ -42,47 +43,12 @@ def fetcher_for(waits) -> Iterator[Callable[..., Fetcher]]:
         fetcher.close()
 
 
-class RawServer:
-    """A socket server on 127.0.0.1 that runs script(conn, index) for each connection, in a thread."""
-
-    def __init__(self, script: Callable[[socket.socket, int, threading.Event], None]) -> None:
-        self.stop = threading.Event()
-        self._script = script
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/feed"
-        self.connections = 0
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                continue
-            index = self.connections
-            self.connections += 1
-            with conn:
-                conn.settimeout(5)
-                try:
-                    conn.recv(65536)  # the request; its content does not matter here
-                    self._script(conn, index, self.stop)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.stop.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-
 @pytest.fixture
 def raw_server() -> Iterator[Callable[..., RawServer]]:
     servers: list[RawServer] = []
 
-    def start(script: Callable[[socket.socket, int, threading.Event], None]) -> RawServer:
-        server = RawServer(script)
+    def start(script: Script) -> RawServer:
+        server = RawServer(script, path="/feed")
         servers.append(server)
         return server
 

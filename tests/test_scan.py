@@ -8,27 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
-
-RSS = """<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>Test customs notices</title><link>http://127.0.0.1/</link>
-<language>en</language>
-{items}
-</channel></rss>
-"""
-ITEM = """<item><title>{title}</title><link>http://127.0.0.1/notices/{guid}</link>
-<guid isPermaLink="false">{guid}</guid><pubDate>Mon, 03 Mar 2025 10:00:00 GMT</pubDate>
-<description>{body}</description></item>"""
-TARIFF = ITEM.format(
-    guid="n-1",
-    title="Additional duty of 25% on steel products of Canadian origin",
-    body="From April 1, 2025, steel products originating in Canada will be subject to an additional "
-    "ad valorem duty of 25 percent.",
-)
-OUTAGE = ITEM.format(
-    guid="n-2",
-    title="Planned outage of the declaration system on Saturday",
-    body="The declaration system will not be available from 18:00 to 22:00 for scheduled maintenance.",
-)
+from support import OUTAGE, RSS, TARIFF
 
 
 def counts(db: Path) -> dict[str, int]:
